@@ -1,0 +1,65 @@
+# Proactive compaction v2 for Linux 6.12: the front door.
+# `make check` is the test command (CI runs exactly it); `make bench` the
+# main job. Long steps print progress; logs go under the cache
+# (PCOMPACT_CACHE, default ~/.cache/pcompact).
+
+SHELL := /bin/bash
+S := scripts
+
+.PHONY: help deps base apply export build boot check check-selftest kunit bench clean-cache
+
+help:
+	@echo "make check    every test: series, checkpatch, git am, bisect builds,"
+	@echo "              W=1/sparse, coccicheck, KUnit (UML), boot + in-guest tests"
+	@echo "make check-selftest  break a copy of the repo 4 ways; make check must fail each"
+	@echo "make bench    the main job (until the benchmark harness lands: build,"
+	@echo "              boot the patched guest and run the in-guest tests)"
+	@echo "make boot     a shell in the patched guest (BATCH=1: run the tests)"
+	@echo "make apply    apply patches/ to the developer branch (\$$SERIES_BRANCH)"
+	@echo "make export   regenerate patches/ from that branch"
+	@echo "make build    build the guest kernel of the developer branch"
+	@echo "make kunit    KUnit under UML on the developer branch"
+	@echo "make deps     install the Debian packages (as root)"
+	@echo "Set KERNEL_DIR=/path/to/linux (at v6.12.y) to use your own tree."
+
+deps:
+	@$(S)/deps.sh
+
+base: deps
+	@$(S)/base-tree.sh >/dev/null
+
+check:
+	@$(S)/check.sh
+
+# Proves make check fails, naming the culprit, on each defect it must catch.
+check-selftest:
+	@$(S)/check-selftest.sh
+
+apply: base
+	@$(S)/apply.sh
+
+export:
+	@$(S)/export.sh
+
+# The developer branch; created from patches/ the first time.
+series-tree: base
+	@[ -e "$$($(S)/paths.sh series-worktree)/.git" ] || $(S)/apply.sh >/dev/null
+
+build: series-tree
+	@$(S)/build.sh --tree "$$($(S)/paths.sh series-worktree)" --out "$$($(S)/paths.sh series-dir)/guest"
+
+kunit: series-tree
+	@cd "$$($(S)/paths.sh series-worktree)" && python3 tools/testing/kunit/kunit.py run \
+		--kunitconfig="$(CURDIR)/kunit" --build_dir="$$($(S)/paths.sh series-dir)/uml" \
+		--make_options "CC=ccache gcc"
+
+boot: build
+	@$(S)/initramfs.sh --tree "$$($(S)/paths.sh series-worktree)" --out "$$($(S)/paths.sh series-dir)/initramfs.cpio"
+	@$(S)/boot.sh $(if $(BATCH),--batch) --kernel "$$($(S)/paths.sh series-dir)/guest/arch/x86/boot/bzImage" \
+		--initrd "$$($(S)/paths.sh series-dir)/initramfs.cpio"
+
+bench:
+	@BATCH=1 $(MAKE) --no-print-directory boot
+
+clean-cache:
+	@echo "removes $$($(S)/paths.sh cache) (base tree, builds, ccache)"; rm -rf "$$($(S)/paths.sh cache)"

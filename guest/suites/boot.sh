@@ -1,0 +1,84 @@
+#!/bin/sh
+# The guest the other tests stand on: CPUs, NUMA nodes, clocksource, the
+# compaction interfaces of the base, swap on zram, and the KUnit results
+# of the boot, read back through debugfs.
+. /tests/ktap_helpers.sh
+
+ktap_print_header
+ktap_set_plan 14
+
+# expect NAME COMMAND...: pass if COMMAND succeeds, else fail with a message
+expect() {
+	desc=$1
+	shift
+	if "$@"; then
+		ktap_test_pass "$desc"
+	else
+		ktap_print_msg "failed: $*"
+		ktap_test_fail "$desc"
+	fi
+}
+
+eq() {
+	[ "$1" = "$2" ] && return 0
+	ktap_print_msg "expected '$2', got '$1'"
+	return 1
+}
+
+expect "two_cpus" eq "$(nproc)" 2
+expect "numa_node0_and_node1" eq "$(cd /sys/devices/system/node && echo node*)" "node0 node1"
+expect "kcompactd_per_node" eq "$(ps -o comm | grep -c '^kcompactd[01]$')" 2
+
+cs=$(cat /sys/devices/system/clocksource/clocksource0/current_clocksource)
+ktap_print_msg "clocksource: $cs"
+case "$cs" in *jiffies*) cs_ok=false ;; *) cs_ok=true ;; esac
+expect "clocksource_not_jiffies" $cs_ok
+
+P=/proc/sys/vm/compaction_proactiveness
+expect "proactiveness_default_20" eq "$(cat $P)" 20
+
+write_ok() { echo "$2" >"$1" 2>/dev/null; }
+roundtrip() { write_ok $P 35 && eq "$(cat $P)" 35 && write_ok $P 20 && eq "$(cat $P)" 20; }
+expect "proactiveness_write_roundtrip" roundtrip
+
+# The base's sysctl already rejects these; later patches keep it so.
+rejects() {
+	for v in 101 -1 abc ""; do
+		if write_ok $P "$v"; then
+			ktap_print_msg "accepted '$v'"
+			return 1
+		fi
+		eq "$(cat $P)" 20 || return 1
+	done
+}
+expect "proactiveness_rejects_bad_input" rejects
+
+expect "vmstat_has_compaction_counters" grep -q '^compact_daemon_wake ' /proc/vmstat
+expect "compact_memory_runs" write_ok /proc/sys/vm/compact_memory 1
+expect "node1_compact_runs" write_ok /sys/devices/system/node/node1/compact 1
+expect "thp_and_lru_gen_present" test -r /sys/kernel/mm/transparent_hugepage/enabled -a -r /sys/kernel/mm/lru_gen/enabled
+expect "psi_memory_readable" grep -q '^some ' /proc/pressure/memory
+
+zram_swap() {
+	echo 32M >/sys/block/zram0/disksize &&
+	mkswap /dev/zram0 >/dev/null &&
+	swapon /dev/zram0 &&
+	grep -q '^/dev/zram0 ' /proc/swaps &&
+	swapoff /dev/zram0 &&
+	echo 1 >/sys/block/zram0/reset
+}
+expect "swap_on_zram" zram_swap
+
+# KUnit ran at boot; its results are in debugfs, one directory a suite.
+kunit_boot() {
+	d=/sys/kernel/debug/kunit/compaction_score
+	[ -r $d/results ] || { ktap_print_msg "no $d/results"; return 1; }
+	grep -q '^ok [0-9]* compaction_score' $d/results || {
+		ktap_print_msg "compaction_score did not pass:"
+		grep 'not ok' $d/results | while read -r l; do ktap_print_msg "$l"; done
+		return 1
+	}
+}
+expect "kunit_compaction_score_passed_at_boot" kunit_boot
+
+ktap_finished

@@ -1,0 +1,112 @@
+#!/usr/bin/env bash
+# Boot a guest kernel in QEMU: 2 CPUs, 2 GiB, two NUMA nodes (QEMU -numa,
+# read by the guest from ACPI SRAT), TCG unless a KVM probe passes.
+#
+# usage: scripts/boot.sh [-h] --kernel BZIMAGE --initrd CPIO [--batch]
+#                        [--log-dir DIR] [--timeout SEC] [--append ARGS]
+#   --batch       run the in-guest tests, power off, and exit with their
+#                 status (KTAP on the second serial port, parsed with the
+#                 kernel's kunit.py, as are the KUnit results of the boot)
+#   interactive   (default) a shell on the serial console; `poweroff` ends
+#                 QEMU, so does Ctrl-A X
+#
+# Environment: ACCEL=auto|tcg|kvm (default auto: KVM only if a probe boot
+# with a timeout passes; the answer is cached), GUEST_MEM_MB (2048),
+# GUEST_CPUS (2), KUNIT_TREE (a kernel tree for kunit.py; default: the
+# tree the kernel came from is not known, so the base tree).
+. "$(dirname "$0")/lib.sh"
+
+kernel= initrd= batch=0 logdir= tmo=${BOOT_TIMEOUT:-600} append=
+while [ $# -gt 0 ]; do
+	case "$1" in
+	-h | --help) sed -n '2,17p' "$0"; exit 0 ;;
+	--kernel) kernel=$2; shift ;;
+	--initrd) initrd=$2; shift ;;
+	--batch) batch=1 ;;
+	--log-dir) logdir=$2; shift ;;
+	--timeout) tmo=$2; shift ;;
+	--append) append=$2; shift ;;
+	*) die "unknown argument $1 (see -h)" ;;
+	esac
+	shift
+done
+[ -f "$kernel" ] || die "no kernel image '$kernel' (build it with: make build)"
+[ -f "$initrd" ] || die "no initramfs '$initrd'"
+command -v qemu-system-x86_64 >/dev/null || die "qemu-system-x86_64 is missing: run scripts/deps.sh"
+
+mem=${GUEST_MEM_MB:-2048} cpus=${GUEST_CPUS:-2}
+half=$((mem / 2))
+QEMU=(qemu-system-x86_64 -m "$mem" -smp "$cpus,sockets=$cpus,cores=1,threads=1"
+	-object memory-backend-ram,id=m0,size=${half}M
+	-object memory-backend-ram,id=m1,size=$((mem - half))M
+	-numa node,nodeid=0,cpus=0-$((cpus / 2 - 1 < 0 ? 0 : cpus / 2 - 1)),memdev=m0
+	-numa node,nodeid=1,cpus=$((cpus / 2))-$((cpus - 1)),memdev=m1
+	-kernel "$kernel" -initrd "$initrd" -no-reboot -display none)
+CMDLINE="console=ttyS0 panic=-1 $append"
+
+# accel: tcg, or kvm when /dev/kvm works and a probe boot finishes in time.
+# Here /dev/kvm exists but KVM guests hang, hence the probe.
+pick_accel() {
+	local want=${ACCEL:-auto} cache probe_log
+	case "$want" in
+	tcg | kvm) echo "$want"; return ;;
+	auto) ;;
+	*) die "ACCEL must be auto, tcg or kvm" ;;
+	esac
+	[ -r /dev/kvm ] && [ -w /dev/kvm ] || { echo tcg; return; }
+	cache=$PCOMPACT_CACHE/kvm-probe.$(uname -r)-$(qemu-system-x86_64 --version | head -1 | tr -cd '0-9.')
+	if [ ! -f "$cache" ]; then
+		mkdir -p "$PCOMPACT_CACHE"
+		probe_log=$(mktemp)
+		log "boot: probing KVM (a guest boot with a 30 s timeout; cached in $cache)"
+		timeout -k 5 30 "${QEMU[@]}" -accel kvm -serial "file:$probe_log" -monitor none \
+			-append "$CMDLINE pcompact.run=probe" >/dev/null 2>&1 || true
+		if grep -q PCOMPACT-PROBE-OK "$probe_log"; then echo kvm >"$cache"; else echo tcg >"$cache"; fi
+		rm -f "$probe_log"
+	fi
+	cat "$cache"
+}
+accel=$(pick_accel)
+[ "$accel" = tcg ] && log "boot: accel tcg (software emulation: times are only comparable within one run)"
+[ "$accel" = kvm ] && log "boot: accel kvm"
+QEMU+=(-accel "$accel")
+
+if [ $batch = 0 ]; then
+	log "boot: interactive shell in the guest; 'poweroff' (or Ctrl-A X) ends QEMU"
+	exec "${QEMU[@]}" -serial mon:stdio -serial null -append "$CMDLINE"
+fi
+
+logdir=${logdir:-$LOG_DIR/boot}
+mkdir -p "$logdir"
+console=$logdir/console.log tests=$logdir/tests.log
+rm -f "$console" "$tests"
+log "boot: batch run, $cpus CPUs, $mem MiB, 2 nodes; console: $console"
+start=$(date +%s)
+rc=0
+timeout -k 10 "$tmo" "${QEMU[@]}" -monitor none -serial "file:$console" -serial "file:$tests" \
+	-append "$CMDLINE pcompact.run=tests" >"$logdir/qemu.log" 2>&1 || rc=$?
+log "boot: guest ran $(($(date +%s) - start)) s"
+if [ $rc = 124 ] || [ $rc = 137 ]; then
+	tail -n 30 "$console" >&2
+	die "the guest did not power off within $tmo s (console above; whole log: $console)"
+fi
+[ $rc = 0 ] || { cat "$logdir/qemu.log" >&2; die "qemu failed (exit $rc)"; }
+if grep -q 'Kernel panic' "$console"; then
+	grep -A20 'Kernel panic' "$console" >&2
+	die "the guest kernel panicked (whole log: $console)"
+fi
+grep -q 'PCOMPACT-TESTS-EXIT:' "$console" ||
+	{ tail -n 30 "$console" >&2; die "the in-guest tests did not finish (whole log: $console)"; }
+
+# Results, through the kernel's own KTAP parser.
+kunit_py=${KUNIT_TREE:-$KERNEL_TREE}/tools/testing/kunit/kunit.py
+status=0
+echo "KUnit at boot:" >&2
+python3 "$kunit_py" parse "$console" >"$logdir/kunit-boot.txt" 2>&1 || status=1
+grep -E '^\[..:..:..\] (Testing complete|.*(FAILED|CRASHED))|^(Testing complete|.*FAILED)' \
+	"$logdir/kunit-boot.txt" >&2 || tail -n 5 "$logdir/kunit-boot.txt" >&2
+echo "In-guest tests:" >&2
+python3 "$kunit_py" parse "$tests" >"$logdir/guest-tests.txt" 2>&1 || status=1
+grep -E 'Testing complete|FAILED|CRASHED' "$logdir/guest-tests.txt" >&2 || tail -n 5 "$logdir/guest-tests.txt" >&2
+grep -q 'PCOMPACT-TESTS-EXIT: 0' "$console" || status=1
+exit $status

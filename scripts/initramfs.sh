@@ -1,0 +1,45 @@
+#!/usr/bin/env bash
+# Pack the guest initramfs: static busybox (PID 1 is busybox init), the
+# files under guest/rootfs, the in-guest tests and the kernel's own
+# ktap_helpers.sh.
+#
+# usage: scripts/initramfs.sh [-h] --tree KERNEL_TREE --out FILE.cpio
+. "$(dirname "$0")/lib.sh"
+
+tree= out=
+while [ $# -gt 0 ]; do
+	case "$1" in
+	-h | --help) sed -n '2,7p' "$0"; exit 0 ;;
+	--tree) tree=$2; shift ;;
+	--out) out=$2; shift ;;
+	*) die "unknown argument $1 (see -h)" ;;
+	esac
+	shift
+done
+[ -n "$tree" ] && [ -n "$out" ] || die "--tree and --out are required (see -h)"
+BUSYBOX=/bin/busybox
+bb_ldd=$(ldd "$BUSYBOX" 2>&1 || true)
+grep -q 'not a dynamic executable' <<<"$bb_ldd" ||
+	die "$BUSYBOX is not a static busybox: apt-get install busybox-static"
+helpers=$tree/tools/testing/selftests/kselftest/ktap_helpers.sh
+[ -f "$helpers" ] || die "$helpers is missing: is $tree a 6.12 kernel tree?"
+
+root=$(mktemp -d)
+trap 'rm -rf "$root"' EXIT
+mkdir -p "$root"/{bin,sbin,usr/bin,usr/sbin,etc,proc,sys,dev,tmp,root,tests}
+cp "$BUSYBOX" "$root/bin/busybox"
+for applet in $("$BUSYBOX" --list-full); do
+	[ -e "$root/$applet" ] || ln -s /bin/busybox "$root/$applet"
+done
+ln -sf /bin/busybox "$root/init"
+cp -a "$REPO_DIR/guest/rootfs/." "$root/"
+cp "$REPO_DIR/guest/run-tests.sh" "$root/tests/"
+mkdir -p "$root/tests/suites"
+cp "$REPO_DIR"/guest/suites/*.sh "$root/tests/suites/"
+cp "$helpers" "$root/tests/ktap_helpers.sh"
+echo 'root:x:0:0:root:/root:/bin/sh' >"$root/etc/passwd"
+echo 'nobody:x:65534:65534:nobody:/:/bin/false' >>"$root/etc/passwd"
+printf 'root:x:0:\nnogroup:x:65534:\n' >"$root/etc/group"
+mkdir -p "$(dirname "$out")"
+(cd "$root" && find . -print0 | sort -z | cpio --null -o -H newc --owner=0:0 --quiet) >"$out.tmp"
+mv "$out.tmp" "$out"

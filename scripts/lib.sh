@@ -1,0 +1,129 @@
+# shellcheck shell=bash
+# Common definitions for the project's scripts. Source it; do not run it.
+
+set -euo pipefail
+
+# Debian's tools first: the kernel's helper scripts (checkpatch's
+# spdxcheck.py, kunit.py) need the python3 modules scripts/deps.sh installs
+# with apt, not whatever python3 a version manager puts earlier in PATH.
+export PATH=/usr/sbin:/usr/bin:/sbin:/bin:$PATH
+
+REPO_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+# shellcheck source=../configs/base.env
+. "$REPO_DIR/configs/base.env"
+
+# Everything big lives outside the repository and is reused between runs.
+PCOMPACT_CACHE=${PCOMPACT_CACHE:-${XDG_CACHE_HOME:-${HOME:-/root}/.cache}/pcompact}
+export CCACHE_DIR=${CCACHE_DIR:-$PCOMPACT_CACHE/ccache}
+export CCACHE_MAXSIZE=${CCACHE_MAXSIZE:-8G}
+# Relative paths let the worktrees and build directories share the cache.
+export CCACHE_BASEDIR=${CCACHE_BASEDIR:-$PCOMPACT_CACHE}
+export CCACHE_NOHASHDIR=1
+JOBS=${JOBS:-$(nproc)}
+
+# The kernel tree: a user's own (KERNEL_DIR) or the cached Debian base tree,
+# named after the Debian version actually installed (see scripts/deps.sh).
+BASE_DEB_INSTALLED=$(dpkg-query -W -f='${Version}' "$BASE_DEB_PACKAGE" 2>/dev/null || true)
+BASE_DEB_INSTALLED=${BASE_DEB_INSTALLED:-$BASE_DEB_VERSION}
+BASE_TREE_DIR=$PCOMPACT_CACHE/linux-source-${BASE_DEB_INSTALLED//\~/_}
+KERNEL_TREE=${KERNEL_DIR:-$BASE_TREE_DIR}
+# Worktrees of KERNEL_TREE, each in a directory with its build directories
+# beside it (DIR/src, DIR/guest, DIR/uml, ...): the path from a build to its
+# source is then the same (../src) for every worktree, so ccache
+# (CCACHE_BASEDIR) serves one worktree's objects to the other.
+# `series` is where developers edit the branch (never reset by a script);
+# `check` is rebuilt from patches/ by make check. A user's own tree
+# (KERNEL_DIR) gets directories of its own.
+if [ -n "${KERNEL_DIR:-}" ]; then
+	_tree_key=-$(printf '%s' "$KERNEL_DIR" | sha1sum | cut -c1-8)
+else
+	_tree_key=
+fi
+SERIES_BRANCH=${SERIES_BRANCH:-pcompact}
+SERIES_DIR=$PCOMPACT_CACHE/trees$_tree_key/series
+SERIES_WORKTREE=$SERIES_DIR/src
+CHECK_BRANCH=pcompact-check
+CHECK_DIR=$PCOMPACT_CACHE/trees$_tree_key/check
+CHECK_WORKTREE=$CHECK_DIR/src
+LOG_DIR=${LOG_DIR:-$PCOMPACT_CACHE/logs}
+
+_t0=${_PCOMPACT_T0:-$(date +%s)}
+export _PCOMPACT_T0=$_t0
+
+log() {
+	printf '[%4ds] %s\n' $(($(date +%s) - _t0)) "$*" >&2
+}
+
+warn() {
+	printf '\n*** WARNING: %s\n\n' "$*" >&2
+}
+
+die() {
+	printf 'error: %s\n' "$*" >&2
+	exit 1
+}
+
+# run_logged NAME CMD...: run CMD with its output in $LOG_DIR/NAME.log; on
+# failure show the end of the log and where the whole log is.
+run_logged() {
+	local name=$1 logf
+	shift
+	mkdir -p "$LOG_DIR"
+	logf=$LOG_DIR/$name.log
+	if "$@" >"$logf" 2>&1; then
+		return 0
+	fi
+	local rc=$?
+	printf '\n--- last 40 lines of %s ---\n' "$logf" >&2
+	tail -n 40 "$logf" >&2
+	printf -- '--- end of %s (command: %s) ---\n\n' "$logf" "$*" >&2
+	return $rc
+}
+
+# The base commit of the series in KERNEL_TREE.
+base_commit() {
+	if [ -n "${BASE_REF:-}" ]; then
+		git -C "$KERNEL_TREE" rev-parse --verify -q "$BASE_REF^{commit}" ||
+			die "BASE_REF=$BASE_REF is not a commit in $KERNEL_TREE"
+		return
+	fi
+	if [ -n "${KERNEL_DIR:-}" ]; then
+		git -C "$KERNEL_TREE" rev-parse --verify -q "v$BASE_UPSTREAM_VERSION^{commit}" ||
+			die "$KERNEL_DIR has no tag v$BASE_UPSTREAM_VERSION; set BASE_REF=<commit of your v6.12.y base>"
+		return
+	fi
+	git -C "$KERNEL_TREE" rev-parse --verify -q "refs/tags/pcompact-base^{commit}" ||
+		die "no base tree yet: run scripts/base-tree.sh"
+}
+
+need_kernel_tree() {
+	[ -d "$KERNEL_TREE/.git" ] || [ -f "$KERNEL_TREE/.git" ] ||
+		die "$KERNEL_TREE is not a git tree: run scripts/base-tree.sh (or set KERNEL_DIR to your v6.12.y tree)"
+}
+
+# Patches listed in patches/series, in order, as paths.
+series_patches() {
+	local p
+	[ -f "$REPO_DIR/patches/series" ] || die "patches/series is missing"
+	while read -r p; do
+		case "$p" in '' | '#'*) continue ;; esac
+		printf '%s\n' "$REPO_DIR/patches/$p"
+	done <"$REPO_DIR/patches/series"
+}
+
+# with_progress LOGFILE MSG CMD...: run CMD (output already going to
+# LOGFILE) and print MSG with the log's last line every 60 s until it ends.
+with_progress() {
+	local logf=$1 msg=$2 ticker rc=0
+	shift 2
+	(
+		while sleep 60; do
+			log "$msg ... $(tail -n 1 "$logf" 2>/dev/null | cut -c1-100)"
+		done
+	) &
+	ticker=$!
+	"$@" || rc=$?
+	kill "$ticker" 2>/dev/null || true
+	wait "$ticker" 2>/dev/null || true
+	return $rc
+}
