@@ -6,7 +6,7 @@
 . "$(dirname "$0")/lib.sh"
 
 PACKAGES=(
-	build-essential flex bison bc libelf-dev libssl-dev dwarves cpio kmod
+	build-essential libc6-dev flex bison bc libelf-dev libssl-dev dwarves cpio kmod
 	xz-utils git python3 python3-ply python3-git rsync
 	qemu-system-x86 busybox-static
 	sparse coccinelle ocaml-nox b4 ccache

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Pack the guest initramfs: static busybox (PID 1 is busybox init), the
-# files under guest/rootfs, the in-guest tests and the kernel's own
-# ktap_helpers.sh.
+# files under guest/rootfs, the programs of guest/tools (built static), the
+# in-guest tests and the kernel's own ktap_helpers.sh.
 #
 # usage: scripts/initramfs.sh [-h] --tree KERNEL_TREE --out FILE.cpio
 . "$(dirname "$0")/lib.sh"
@@ -37,6 +37,12 @@ cp "$REPO_DIR/guest/run-tests.sh" "$root/tests/"
 mkdir -p "$root/tests/suites"
 cp "$REPO_DIR"/guest/suites/*.sh "$root/tests/suites/"
 cp "$helpers" "$root/tests/ktap_helpers.sh"
+# The guest's own programs (knob writer, workloads): C, static, no libc in the guest.
+for src in "$REPO_DIR"/guest/tools/*.c; do
+	bin=$root/usr/bin/$(basename "$src" .c)
+	gcc -static -O2 -Wall -Wextra -Werror -o "$bin" "$src" ||
+		die "building $src for the guest failed (needs gcc and libc6-dev: make deps)"
+done
 echo 'root:x:0:0:root:/root:/bin/sh' >"$root/etc/passwd"
 echo 'nobody:x:65534:65534:nobody:/:/bin/false' >>"$root/etc/passwd"
 printf 'root:x:0:\nnogroup:x:65534:\n' >"$root/etc/group"

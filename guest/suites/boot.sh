@@ -5,7 +5,7 @@
 . /tests/ktap_helpers.sh
 
 ktap_print_header
-ktap_set_plan 14
+ktap_set_plan 15
 
 # expect NAME COMMAND...: pass if COMMAND succeeds, else fail with a message
 expect() {
@@ -71,14 +71,15 @@ expect "swap_on_zram" zram_swap
 
 # KUnit ran at boot; its results are in debugfs, one directory a suite.
 kunit_boot() {
-	d=/sys/kernel/debug/kunit/compaction_score
+	d=/sys/kernel/debug/kunit/$1
 	[ -r $d/results ] || { ktap_print_msg "no $d/results"; return 1; }
-	grep -q '^ok [0-9]* compaction_score' $d/results || {
-		ktap_print_msg "compaction_score did not pass:"
+	grep -q "^ok [0-9]* $1" $d/results || {
+		ktap_print_msg "$1 did not pass:"
 		grep 'not ok' $d/results | while read -r l; do ktap_print_msg "$l"; done
 		return 1
 	}
 }
-expect "kunit_compaction_score_passed_at_boot" kunit_boot
+expect "kunit_compaction_score_passed_at_boot" kunit_boot compaction_score
+expect "kunit_compaction_knobs_passed_at_boot" kunit_boot compaction_knobs
 
 ktap_finished

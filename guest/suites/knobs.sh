@@ -1,0 +1,422 @@
+#!/bin/sh
+# The proactive compaction knobs: every writable file against a table of
+# valid and invalid inputs (the value read back and the errno checked),
+# writes by an unprivileged user, sysctl and sysfs coherence, per-node
+# overrides, racing writers, and a silent dmesg.
+. /tests/ktap_helpers.sh
+
+G=/sys/kernel/mm/compaction/proactiveness
+S=/proc/sys/vm/compaction_proactiveness
+N=/sys/devices/system/node
+TR=/sys/kernel/tracing
+LONG1=$(head -c 5000 /dev/zero | tr '\0' '1')
+LONG0=$(head -c 5000 /dev/zero | tr '\0' '0')
+
+# Input tables, one "INPUT|WHAT" per line. INPUT uses kwrite's escapes
+# (\n \t \r \0 \xHH); @LONG1 and @LONG0 stand for 5000 ones and zeros.
+
+# Refused by every sysfs knob (kstrtoint, one trailing newline, 16 bytes).
+sysfs_invalid() {
+	cat <<'T'
+\n|an empty line
+ |a space
+\t|a tab
+ \n|a space and a newline
+abc|letters
+x|one letter
+5x|a trailing letter
+x5|a leading letter
+5 |a trailing space
+ 5|a leading space
+5\n\n|two newlines
+5\t|a trailing tab
+5\r\n|CR LF
+0x5|hexadecimal
+0b1|binary
+05a|digits then a letter
+5.0|a decimal point
+5,0|a comma
+5e1|an exponent
+5 6|two numbers
+--5|two minus signs
++-5|plus then minus
+++5|two plus signs
+- 5|a sign then a space
++|a plus sign alone
+-|a minus sign alone
+five|a word
+NaN|NaN
+inf|inf
+\0|a NUL byte
+5\0|a digit then NUL
+5\0x|NUL then garbage
+\xd9\xa5|arabic-indic digit five, UTF-8
+\xef\xbc\x95|fullwidth digit five, UTF-8
+\xff|a byte that is not UTF-8
+99999999999999999999|u64 overflow
+4294967296|u32 overflow
+2147483648|int overflow
+-2147483649|int underflow
+00000000000000005|17 bytes of valid digits, over the limit
+@LONG1|5000 digits
+@LONG0|5000 zeros
+T
+}
+
+# vm.compaction_proactiveness keeps proc_dointvec_minmax() parsing: it
+# skips blanks and reads hex and octal, and refuses these.
+sysctl_invalid() {
+	cat <<'T'
+\n|an empty line
+ |a space
+\t\n|a tab and a newline
+abc|letters
+x|one letter
+5x|a trailing letter
+x5|a leading letter
+5.0|a decimal point
+5,0|a comma
+5e1|an exponent
+--5|two minus signs
++5|a plus sign
++-5|plus then minus
+- 5|a sign then a space
++|a plus sign alone
+-|a minus sign alone
+five|a word
+NaN|NaN
+inf|inf
+\0|a NUL byte
+5\0|a digit then NUL
+5\0x|NUL then garbage
+\xd9\xa5|arabic-indic digit five, UTF-8
+\xef\xbc\x95|fullwidth digit five, UTF-8
+\xff|a byte that is not UTF-8
+99999999999999999999|u64 overflow
+2147483648|int overflow
+-2147483649|int underflow
+101|above 100
+1000|far above 100
+-1|negative
+-2|negative two
+-100|minus one hundred
+2147483647|INT_MAX
+-2147483648|INT_MIN
+0x65|101 in hex
+0145|101 in octal
+000000000000000000005|21 digits
+@LONG1|5000 digits
+T
+}
+
+# "INPUT|VALUE READ BACK|WHAT"
+global_valid() {
+	cat <<'T'
+0|0|zero, off
+1|1|one
+100|100|the maximum
+100\n|100|with a trailing newline
++5|5|a plus sign, as kstrtoint reads it
+007|7|leading zeros
+20\n|20|the default again
+T
+}
+global_range() {
+	cat <<'T'
+101|above 100
+1000|far above 100
+-1|negative
+-2|negative two
+-100|minus one hundred
+2147483647|INT_MAX
+-2147483648|INT_MIN
+T
+}
+sysctl_valid() {
+	cat <<'T'
+0|0|zero, off
+100|100|the maximum
+ 20|20|a leading space
+30 |30|a trailing space
+0x14|20|hex, as proc_dointvec reads it
+024|20|octal, as proc_dointvec reads it
+-0|0|minus zero
+20\n|20|the default again
+T
+}
+node_valid() {
+	cat <<'T'
+0|0|zero, off on this node
+50|50|an override
+100|100|the maximum
++7|7|a plus sign
+007|7|leading zeros
+-1\n|-1|minus one, follow the global value
+T
+}
+node_range() {
+	cat <<'T'
+101|above 100
+-2|below -1
+-100|minus one hundred
+1000|far above 100
+2147483647|INT_MAX
+-2147483648|INT_MIN
+T
+}
+trigger_valid() {
+	cat <<'T'
+1|-|one
+1\n|-|one and a newline
++1|-|a plus sign
+01|-|a leading zero
+T
+}
+trigger_range() {
+	cat <<'T'
+0|zero
+2|two
+-1|minus one
+-0|minus zero
+10|ten
+11|eleven
+100|one hundred
+2147483647|INT_MAX
+T
+}
+
+# what 'kwrite' prints for INPUT written to FILE
+kw() {
+	case "$2" in
+	@LONG1) kwrite "$1" "$LONG1" ;;
+	@LONG0) kwrite "$1" "$LONG0" ;;
+	*) kwrite "$1" "$2" ;;
+	esac
+}
+
+# readback FILE: the value, or "-" for a write-only file
+readback() {
+	[ -r "$1" ] && [ "$(stat -c %a "$1")" != 200 ] && cat "$1" || echo -
+}
+
+# bad NAME FILE < table: each input is -EINVAL and the value stays
+bad() {
+	name=$1 file=$2
+	while IFS='|' read -r input what; do
+		before=$(readback "$file")
+		got=$(kw "$file" "$input")
+		after=$(readback "$file")
+		if [ "$got" = EINVAL ] && [ "$after" = "$before" ]; then
+			ktap_test_pass "$name refuses $what"
+		else
+			ktap_print_msg "$name, input '$input': got '$got', value '$before' -> '$after'"
+			ktap_test_fail "$name refuses $what"
+		fi
+	done
+}
+
+# good NAME FILE < table: each input is written whole and reads back
+good() {
+	name=$1 file=$2
+	while IFS='|' read -r input value what; do
+		got=$(kw "$file" "$input")
+		after=$(readback "$file")
+		case "$got" in "ok "[1-9]*) ok=1 ;; *) ok=0 ;; esac
+		if [ $ok = 1 ] && [ "$after" = "$value" ]; then
+			ktap_test_pass "$name takes $what"
+		else
+			ktap_print_msg "$name, input '$input': got '$got', read back '$after', expected '$value'"
+			ktap_test_fail "$name takes $what"
+		fi
+	done
+}
+
+expect() {
+	desc=$1
+	shift
+	if "$@"; then
+		ktap_test_pass "$desc"
+	else
+		ktap_print_msg "failed: $*"
+		ktap_test_fail "$desc"
+	fi
+}
+
+eq() {
+	[ "$1" = "$2" ] && return 0
+	ktap_print_msg "expected '$2', got '$1'"
+	return 1
+}
+
+nlines() { "$@" | grep -c .; }
+n_sysfs=$(nlines sysfs_invalid)
+plan=0
+plan=$((plan + $(nlines global_valid) + n_sysfs + $(nlines global_range)))
+plan=$((plan + $(nlines sysctl_valid) + $(nlines sysctl_invalid)))
+plan=$((plan + 2 * ($(nlines node_valid) + n_sysfs + $(nlines node_range))))
+plan=$((plan + 2 * ($(nlines trigger_valid) + n_sysfs + $(nlines trigger_range))))
+plan=$((plan + 20))
+
+dmesg_before=$(dmesg | wc -l)
+ktap_print_header
+ktap_set_plan $plan
+
+# ---- 1. the files and their modes ----------------------------------------
+modes() {
+	for f in $G $N/node0/compaction/proactiveness $N/node1/compaction/proactiveness; do
+		eq "$(stat -c '%a %U' $f)" "644 root" || return 1
+	done
+	for f in fragmentation_score score_wmark_low score_wmark_high; do
+		eq "$(stat -c '%a %U' $N/node1/compaction/$f)" "444 root" || return 1
+	done
+	eq "$(stat -c '%a %U' $N/node1/compaction/proactive_compact)" "200 root"
+}
+expect "files_and_modes" modes
+expect "defaults_global_20_nodes_minus_1" eq \
+	"$(cat $G $S $N/node0/compaction/proactiveness $N/node1/compaction/proactiveness | tr '\n' ' ')" \
+	"20 20 -1 -1 "
+
+# ---- 2. tables: every writable file ---------------------------------------
+# (tables go through a file: a pipe would run the checks in a subshell,
+# and the KTAP test counters with them)
+global_valid >/tmp/t; good global $G </tmp/t
+{ sysfs_invalid; global_range; } >/tmp/t; bad global $G </tmp/t
+sysctl_valid >/tmp/t; good sysctl $S </tmp/t
+sysctl_invalid >/tmp/t; bad sysctl $S </tmp/t
+for n in 0 1; do
+	f=$N/node$n/compaction/proactiveness
+	node_valid >/tmp/t; good node${n}_proactiveness $f </tmp/t
+	{ sysfs_invalid; node_range; } >/tmp/t; bad node${n}_proactiveness $f </tmp/t
+done
+
+# proactive_compact has no value to read back: a refused write must not
+# run a pass, so the node's pass counter must not move.
+stat_refresh() { echo 1 >/proc/sys/vm/stat_refresh; }
+nstat() { awk -v k="$2" '$1 == k { print $2 }' $N/node$1/vmstat; }
+for n in 0 1; do
+	f=$N/node$n/compaction/proactive_compact
+	stat_refresh
+	w0=$(nstat $n compact_proactive_wake)
+	trigger_valid >/tmp/t; good node${n}_proactive_compact $f </tmp/t
+	stat_refresh
+	w1=$(nstat $n compact_proactive_wake)
+	{ sysfs_invalid; trigger_range; } >/tmp/t; bad node${n}_proactive_compact $f </tmp/t
+	stat_refresh
+	w2=$(nstat $n compact_proactive_wake)
+	expect "node${n}_proactive_compact_valid_writes_ran_4_passes" eq "$((w1 - w0))" 4
+	expect "node${n}_proactive_compact_refused_writes_ran_no_pass" eq "$((w2 - w1))" 0
+done
+
+# A write of no bytes at all never reaches the store: it writes nothing.
+zero() { eq "$(kwrite "$1" '')" "ok 0" && eq "$(cat "$1")" "$2"; }
+expect "global_zero_byte_write_changes_nothing" zero $G 20
+expect "node1_zero_byte_write_changes_nothing" zero $N/node1/compaction/proactiveness -1
+
+# ---- 3. an unprivileged user -----------------------------------------------
+nonroot() {
+	for f in $G $S $N/node0/compaction/proactiveness $N/node1/compaction/proactiveness \
+		 $N/node0/compaction/proactive_compact $N/node1/compaction/proactive_compact; do
+		before=$(readback $f)
+		got=$(kwrite -u 65534 $f 5)
+		eq "$got" EACCES || { ktap_print_msg "$f as uid 65534"; return 1; }
+		eq "$(readback $f)" "$before" || return 1
+	done
+}
+expect "uid_65534_gets_EACCES_on_every_writable_file" nonroot
+
+# ---- 4. one value: sysctl and sysfs ---------------------------------------
+expect "sysfs_write_shows_in_sysctl" sh -c "kwrite $G 35 >/dev/null; [ \$(cat $S) = 35 ]"
+expect "sysctl_write_shows_in_sysfs" sh -c "kwrite $S 45 >/dev/null; [ \$(cat $G) = 45 ]"
+
+# Both writes wake every node's kcompactd at once (order -1 marks it).
+wakes() {
+	echo 1 >$TR/events/compaction/mm_compaction_wakeup_kcompactd/enable
+	echo >$TR/trace
+	kwrite "$1" "$2" >/dev/null
+	sleep 1
+	echo 0 >$TR/events/compaction/mm_compaction_wakeup_kcompactd/enable
+	for n in 0 1; do
+		grep -q "kwrite-.*mm_compaction_wakeup_kcompactd: nid=$n order=-1" $TR/trace || {
+			ktap_print_msg "no wake-up of node $n after writing $2 to $1"
+			return 1
+		}
+	done
+}
+expect "sysfs_write_wakes_kcompactd_on_both_nodes" wakes $G 25
+expect "sysctl_write_wakes_kcompactd_on_both_nodes" wakes $S 20
+
+# ---- 5. per-node overrides -------------------------------------------------
+wm() { echo "$(cat $N/node$1/compaction/score_wmark_low)/$(cat $N/node$1/compaction/score_wmark_high)"; }
+override() {
+	kwrite $N/node1/compaction/proactiveness 50 >/dev/null
+	eq "$(wm 1) $(wm 0)" "50/60 80/90" || return 1
+	kwrite $G 30 >/dev/null
+	eq "$(wm 1) $(wm 0)" "50/60 70/80" || return 1
+	kwrite $N/node1/compaction/proactiveness -1 >/dev/null
+	eq "$(wm 1) $(wm 0)" "70/80 70/80" || return 1
+	kwrite $N/node0/compaction/proactiveness 0 >/dev/null
+	eq "$(wm 1) $(wm 0)" "70/80 100/100" || return 1
+	kwrite $N/node0/compaction/proactiveness -1 >/dev/null
+	kwrite $G 20 >/dev/null
+	eq "$(wm 1) $(wm 0)" "80/90 80/90"
+}
+expect "node_override_moves_only_that_nodes_thresholds" override
+scores() {
+	for n in 0 1; do
+		s=$(cat $N/node$n/compaction/fragmentation_score)
+		ktap_print_msg "node$n fragmentation_score $s"
+		[ "$s" -ge 0 ] && [ "$s" -le 100 ] || return 1
+	done
+}
+expect "fragmentation_score_in_0_to_100" scores
+
+# ---- 6. racing writers -----------------------------------------------------
+# Writers of 0, 100 and a refused 101 race a reader: the reader only ever
+# sees a value someone wrote whole.
+race() {
+	f=$1 g=$2
+	kwrite -n 3000 $f 0 >/tmp/race.1 &
+	kwrite -n 3000 $g 100 >/tmp/race.2 &
+	kwrite -n 3000 $f 101 >/tmp/race.3 &
+	seen=$(kwrite -R 3000 $g)
+	wait
+	ktap_print_msg "values seen: $seen; writers: $(cat /tmp/race.1) / $(cat /tmp/race.2) / $(cat /tmp/race.3)"
+	grep -q 'EINVAL=3000 ' /tmp/race.3 || return 1
+	for v in $seen; do
+		case $v in 0 | 100 | 20) ;; *) return 1 ;; esac
+	done
+	end=$(cat $f)
+	kwrite $f 20 >/dev/null
+	[ "$end" = 0 ] || [ "$end" = 100 ]
+}
+expect "racing_sysfs_writers_leave_a_written_value" race $G $G
+expect "racing_sysctl_and_sysfs_writers_leave_a_written_value" race $S $G
+node_race() {
+	f=$N/node1/compaction/proactiveness
+	kwrite -n 3000 $f -1 >/tmp/race.1 &
+	kwrite -n 3000 $f 100 >/tmp/race.2 &
+	kwrite -n 3000 $f -2 >/tmp/race.3 &
+	seen=$(kwrite -R 3000 $f)
+	wait
+	ktap_print_msg "values seen: $seen"
+	for v in $seen; do
+		case $v in -1 | 100) ;; *) return 1 ;; esac
+	done
+	kwrite $f -1 >/dev/null
+	[ "$(cat $f)" = -1 ]
+}
+expect "racing_node_writers_leave_a_written_value" node_race
+
+# ---- 7. nothing in dmesg ---------------------------------------------------
+quiet() {
+	new=$(dmesg | tail -n +$((dmesg_before + 1)))
+	[ -z "$new" ] && return 0
+	echo "$new" | while read -r l; do ktap_print_msg "dmesg: $l"; done
+	return 1
+}
+expect "no_dmesg_output_from_any_of_it" quiet
+expect "settings_restored" eq \
+	"$(cat $G $S $N/node0/compaction/proactiveness $N/node1/compaction/proactiveness | tr '\n' ' ')" \
+	"20 20 -1 -1 "
+
+ktap_finished
