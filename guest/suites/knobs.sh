@@ -296,13 +296,13 @@ nstat() { awk -v k="$2" '$1 == k { print $2 }' $N/node$1/vmstat; }
 for n in 0 1; do
 	f=$N/node$n/compaction/proactive_compact
 	stat_refresh
-	w0=$(nstat $n compact_proactive_wake)
+	w0=$(nstat $n compact_proactive_pass)
 	trigger_valid >/tmp/t; good node${n}_proactive_compact $f </tmp/t
 	stat_refresh
-	w1=$(nstat $n compact_proactive_wake)
+	w1=$(nstat $n compact_proactive_pass)
 	{ sysfs_invalid; trigger_range; } >/tmp/t; bad node${n}_proactive_compact $f </tmp/t
 	stat_refresh
-	w2=$(nstat $n compact_proactive_wake)
+	w2=$(nstat $n compact_proactive_pass)
 	expect "node${n}_proactive_compact_valid_writes_ran_4_passes" eq "$((w1 - w0))" 4
 	expect "node${n}_proactive_compact_refused_writes_ran_no_pass" eq "$((w2 - w1))" 0
 done

@@ -12,7 +12,7 @@ N=/sys/devices/system/node
 TR=/sys/kernel/tracing
 EV=$TR/events/compaction/mm_compaction_proactive
 ORDER=9		# COMPACTION_HPAGE_ORDER on x86-64
-COUNTERS="compact_proactive_wake compact_proactive_success compact_proactive_fail
+COUNTERS="compact_proactive_pass compact_proactive_success compact_proactive_fail
 compact_proactive_defer compact_proactive_migrate_scanned compact_proactive_free_scanned"
 
 expect() {
@@ -156,13 +156,13 @@ for c in $COUNTERS; do
 	ktap_print_msg "node1 $c +$(delta /tmp/c1.before 1 $c), node0 +$(delta /tmp/c0.before 0 $c)"
 done
 moved() {
-	[ "$(delta /tmp/c1.before 1 compact_proactive_wake)" -ge 1 ] &&
+	[ "$(delta /tmp/c1.before 1 compact_proactive_pass)" -ge 1 ] &&
 	[ "$(delta /tmp/c1.before 1 compact_proactive_success)" -ge 1 ] &&
 	[ "$(delta /tmp/c1.before 1 compact_proactive_migrate_scanned)" -gt 0 ] &&
 	[ "$(delta /tmp/c1.before 1 compact_proactive_free_scanned)" -gt 0 ] &&
 	[ "$(( $(delta /tmp/c1.before 1 compact_proactive_success) +
 	       $(delta /tmp/c1.before 1 compact_proactive_fail) ))" = \
-	  "$(delta /tmp/c1.before 1 compact_proactive_wake)" ]
+	  "$(delta /tmp/c1.before 1 compact_proactive_pass)" ]
 }
 expect "node1_proactive_counters_moved" moved
 still() {
@@ -212,8 +212,8 @@ on_demand() {
 	r=$(kwrite $N/node1/compaction/proactive_compact 1)
 	[ "$r" = "ok 1" ] || { ktap_print_msg "write: $r"; return 1; }
 	stat_refresh
-	w1=$(delta /tmp/c1.before 1 compact_proactive_wake)
-	ktap_print_msg "node1 passes +$w1, node0 passes +$(delta /tmp/c0.before 0 compact_proactive_wake)"
+	w1=$(delta /tmp/c1.before 1 compact_proactive_pass)
+	ktap_print_msg "node1 passes +$w1, node0 passes +$(delta /tmp/c0.before 0 compact_proactive_pass)"
 	ktap_print_msg "$(grep 'mm_compaction_proactive:' $TR/trace | sed 's/^ *//')"
 	[ "$w1" -ge 1 ] || return 1
 	for c in $COUNTERS; do
