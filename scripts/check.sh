@@ -256,6 +256,13 @@ else
 	fail "KUnit (UML): $kf failed (log: $kunit_log)" "$((kf > 0 ? kf : 1))"
 fi
 
+# suite_counts TESTS_LOG: one line per in-guest suite with its KTAP totals
+suite_counts() {
+	awk '/^    # Subtest: / { name = $3 }
+	     /^    # Totals: / && name != "" {
+		printf "      %-10s %s\n", name, $3 " " $4; name = "" }' "$1" >&2
+}
+
 # ---- 8. boot the patched guest ------------------------------------------------------------
 step "boot the patched guest: KUnit at boot and the in-guest tests"
 if [ $build_ok = 1 ] && [ -f "$GUEST_OUT/arch/x86/boot/bzImage" ]; then
@@ -271,6 +278,8 @@ if [ $build_ok = 1 ] && [ -f "$GUEST_OUT/arch/x86/boot/bzImage" ]; then
 		read -r bp bf < <(count_kunit "$f")
 		if [ "$bp" -gt 0 ] && [ "$bf" = 0 ] && ! grep -q 'ERROR\|CRASHED' "$f"; then
 			pass "$name: $bp tests" "$bp"
+			[ "${part%%:*}" = guest-tests ] && [ -f "$bootdir/tests.log" ] &&
+				suite_counts "$bootdir/tests.log"
 		else
 			show_kunit_failures "$f"
 			PASS=$((PASS + bp))
