@@ -330,6 +330,7 @@ expect "sysctl_write_shows_in_sysfs" sh -c "kwrite $S 45 >/dev/null; [ \$(cat $G
 
 # Both writes wake every node's kcompactd at once (order -1 marks it).
 wakes() {
+	sleep 1		# let kcompactd take any earlier trigger first
 	echo 1 >$TR/events/compaction/mm_compaction_wakeup_kcompactd/enable
 	echo >$TR/trace
 	kwrite "$1" "$2" >/dev/null
