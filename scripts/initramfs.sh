@@ -36,6 +36,7 @@ cp -a "$REPO_DIR/guest/rootfs/." "$root/"
 cp "$REPO_DIR/guest/run-tests.sh" "$root/tests/"
 mkdir -p "$root/tests/suites"
 cp "$REPO_DIR"/guest/suites/*.sh "$root/tests/suites/"
+cp "$REPO_DIR/guest/lib.sh" "$root/tests/lib.sh"
 cp "$helpers" "$root/tests/ktap_helpers.sh"
 # The guest's own programs (knob writer, workloads): C, static, no libc in the guest.
 for src in "$REPO_DIR"/guest/tools/*.c; do

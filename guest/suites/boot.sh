@@ -2,28 +2,10 @@
 # The guest the other tests stand on: CPUs, NUMA nodes, clocksource, the
 # compaction interfaces of the base, swap on zram, and the KUnit results
 # of the boot, read back through debugfs.
-. /tests/ktap_helpers.sh
+. /tests/lib.sh
 
 ktap_print_header
 ktap_set_plan 15
-
-# expect NAME COMMAND...: pass if COMMAND succeeds, else fail with a message
-expect() {
-	desc=$1
-	shift
-	if "$@"; then
-		ktap_test_pass "$desc"
-	else
-		ktap_print_msg "failed: $*"
-		ktap_test_fail "$desc"
-	fi
-}
-
-eq() {
-	[ "$1" = "$2" ] && return 0
-	ktap_print_msg "expected '$2', got '$1'"
-	return 1
-}
 
 expect "two_cpus" eq "$(nproc)" 2
 expect "numa_node0_and_node1" eq "$(cd /sys/devices/system/node && echo node*)" "node0 node1"

@@ -3,7 +3,7 @@
 # valid and invalid inputs (the value read back and the errno checked),
 # writes by an unprivileged user, sysctl and sysfs coherence, per-node
 # overrides, racing writers, and a silent dmesg.
-. /tests/ktap_helpers.sh
+. /tests/lib.sh
 
 G=/sys/kernel/mm/compaction/proactiveness
 S=/proc/sys/vm/compaction_proactiveness
@@ -229,23 +229,6 @@ good() {
 			ktap_test_fail "$name takes $what"
 		fi
 	done
-}
-
-expect() {
-	desc=$1
-	shift
-	if "$@"; then
-		ktap_test_pass "$desc"
-	else
-		ktap_print_msg "failed: $*"
-		ktap_test_fail "$desc"
-	fi
-}
-
-eq() {
-	[ "$1" = "$2" ] && return 0
-	ktap_print_msg "expected '$2', got '$1'"
-	return 1
 }
 
 nlines() { "$@" | grep -c .; }

@@ -5,7 +5,7 @@
 # high watermark, kcompactd's pass brings it to the low one, the per-node
 # counters and the tracepoint say so, and nothing else moves. The held
 # memory must come out of compaction intact.
-. /tests/ktap_helpers.sh
+. /tests/lib.sh
 
 G=/sys/kernel/mm/compaction/proactiveness
 N=/sys/devices/system/node
@@ -14,17 +14,6 @@ EV=$TR/events/compaction/mm_compaction_proactive
 ORDER=9		# COMPACTION_HPAGE_ORDER on x86-64
 COUNTERS="compact_proactive_pass compact_proactive_success compact_proactive_fail
 compact_proactive_defer compact_proactive_migrate_scanned compact_proactive_free_scanned"
-
-expect() {
-	desc=$1
-	shift
-	if "$@"; then
-		ktap_test_pass "$desc"
-	else
-		ktap_print_msg "failed: $*"
-		ktap_test_fail "$desc"
-	fi
-}
 
 stat_refresh() { echo 1 >/proc/sys/vm/stat_refresh; }
 nstat() { awk -v k="$2" '$1 == k { print $2 }' $N/node$1/vmstat; }
