@@ -79,8 +79,12 @@ for c in "${cases[@]}"; do
 	culprit=$(break_copy "$copy" "$c")
 	log "selftest $c: make check must fail naming '$culprit'"
 	rc=0
-	(cd "$copy" && make check) >"$copy.log" 2>&1 || rc=$?
-	last=$(tail -n 2 "$copy.log" | grep -E '^[0-9]+ passed, [0-9]+ failed$' || true)
+	# A make of its own, as a user's: not a sub-make of this one (make[1] lines)
+	(cd "$copy" && env -u MAKELEVEL -u MAKEFLAGS -u MFLAGS make --no-print-directory check) \
+		>"$copy.log" 2>&1 || rc=$?
+	# The summary line, after which only make's own error line may follow
+	last=$(grep -v '^make: \*\*\*' "$copy.log" | tail -n 1 |
+		grep -E '^[0-9]+ passed, [0-9]+ failed$' || true)
 	if [ $rc -ne 0 ] && [[ "$last" =~ ^[0-9]+\ passed,\ [1-9][0-9]*\ failed$ ]] &&
 		grep -qF -- "$culprit" "$copy.log"; then
 		log "  ok: exit $rc, '$last', culprit named:"
