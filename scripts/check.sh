@@ -72,9 +72,11 @@ series_problems() {
 		want=$(printf '%04d' $i)
 		[ "${b%%-*}" = "$want" ] || echo "$b is number $i in patches/series"
 		subj=$(grep -m1 '^Subject: ' "$p")
+		# format-patch pads the number to the width of the total
+		num=$(printf "%0${#NPATCH}d" "$i")
 		case "$subj" in
-		*"[PATCH $i/$NPATCH]"* | *"[PATCH v"*" $i/$NPATCH]"*) ;;
-		*) echo "$b: subject '$subj' is not patch $i/$NPATCH" ;;
+		*"[PATCH $num/$NPATCH]"* | *"[PATCH v"*" $num/$NPATCH]"*) ;;
+		*) echo "$b: subject '$subj' is not patch $num/$NPATCH" ;;
 		esac
 	done
 	for p in "$d"/[0-9][0-9][0-9][0-9]-*.patch; do
@@ -83,8 +85,9 @@ series_problems() {
 		grep -qxF "$b" "$d/series" || echo "$b is not listed in patches/series"
 	done
 	[ -f "$d/0000-cover-letter.patch" ] || { echo "patches/0000-cover-letter.patch is missing"; return; }
-	grep -q "^Subject: .*\[PATCH.* 0/$NPATCH\]" "$d/0000-cover-letter.patch" ||
-		echo "the cover letter is not 0/$NPATCH"
+	zero=$(printf "%0${#NPATCH}d" 0)
+	grep -q "^Subject: .*\[PATCH.* $zero/$NPATCH\]" "$d/0000-cover-letter.patch" ||
+		echo "the cover letter is not $zero/$NPATCH"
 	local bc
 	bc=$(sed -n 's/^base-commit: //p' "$d/0000-cover-letter.patch")
 	[ -n "$bc" ] || echo "the cover letter has no base-commit: line (export with scripts/export.sh)"

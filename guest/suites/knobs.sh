@@ -5,10 +5,8 @@
 # overrides, racing writers, and a silent dmesg.
 . /tests/lib.sh
 
-G=/sys/kernel/mm/compaction/proactiveness
+O=/sys/kernel/mm/compaction/proactive_order
 S=/proc/sys/vm/compaction_proactiveness
-N=/sys/devices/system/node
-TR=/sys/kernel/tracing
 LONG1=$(head -c 5000 /dev/zero | tr '\0' '1')
 LONG0=$(head -c 5000 /dev/zero | tr '\0' '0')
 
@@ -164,6 +162,42 @@ node_range() {
 -2147483648|INT_MIN
 T
 }
+# proactive_order: "auto" or an order from 2 to pageblock_order (9 here)
+order_valid() {
+	cat <<'T'
+4|4|order 4 (64 KiB)
+9\n|9|order 9, the highest (pageblock_order), and a newline
+2|2|the lowest order, the smallest anonymous THP
++4|4|a plus sign
+04|4|a leading zero
+auto\n|auto|auto and a newline
+3|3|order 3
+auto|auto|auto, the default
+T
+}
+order_range() {
+	cat <<'T'
+0|order 0
+1|order 1, no THP size
+-1|minus one, which is not auto
+10|above pageblock_order (MAX_PAGE_ORDER here)
+11|above MAX_PAGE_ORDER
+100|one hundred
+2147483647|INT_MAX
+-2147483648|INT_MIN
+AUTO|AUTO in capitals
+Auto|Auto
+ auto|a space then auto
+auto |auto then a space
+auto\n\n|auto and two newlines
+autox|auto then a letter
+aut|a prefix of auto
+auto 4|auto and an order
+4 auto|an order and auto
+auto\0|auto then NUL
+auto\0x|auto, NUL, garbage
+T
+}
 trigger_valid() {
 	cat <<'T'
 1|-|one
@@ -238,7 +272,8 @@ plan=$((plan + $(nlines global_valid) + n_sysfs + $(nlines global_range)))
 plan=$((plan + $(nlines sysctl_valid) + $(nlines sysctl_invalid)))
 plan=$((plan + 2 * ($(nlines node_valid) + n_sysfs + $(nlines node_range))))
 plan=$((plan + 2 * ($(nlines trigger_valid) + n_sysfs + $(nlines trigger_range))))
-plan=$((plan + 20))
+plan=$((plan + $(nlines order_valid) + n_sysfs + $(nlines order_range)))
+plan=$((plan + 22))
 
 dmesg_before=$(dmesg | wc -l)
 ktap_print_header
@@ -252,9 +287,14 @@ modes() {
 	for f in fragmentation_score score_wmark_low score_wmark_high; do
 		eq "$(stat -c '%a %U' $N/node1/compaction/$f)" "444 root" || return 1
 	done
-	eq "$(stat -c '%a %U' $N/node1/compaction/proactive_compact)" "200 root"
+	eq "$(stat -c '%a %U' $N/node1/compaction/proactive_compact)" "200 root" || return 1
+	eq "$(stat -c '%a %U' $O)" "644 root" || return 1
+	eq "$(stat -c '%a %U' $N/node0/compaction/proactive_order)" "444 root"
 }
 expect "files_and_modes" modes
+expect "default_proactive_order_auto_in_force_9" eq \
+	"$(cat $O $N/node0/compaction/proactive_order $N/node1/compaction/proactive_order | tr '\n' ' ')" \
+	"auto 9 9 "
 expect "defaults_global_20_nodes_minus_1" eq \
 	"$(cat $G $S $N/node0/compaction/proactiveness $N/node1/compaction/proactiveness | tr '\n' ' ')" \
 	"20 20 -1 -1 "
@@ -266,6 +306,16 @@ global_valid >/tmp/t; good global $G </tmp/t
 { sysfs_invalid; global_range; } >/tmp/t; bad global $G </tmp/t
 sysctl_valid >/tmp/t; good sysctl $S </tmp/t
 sysctl_invalid >/tmp/t; bad sysctl $S </tmp/t
+order_valid >/tmp/t; good proactive_order $O </tmp/t
+{ sysfs_invalid; order_range; } >/tmp/t; bad proactive_order $O </tmp/t
+# Every node shows the order in force, which follows the knob.
+in_force() {
+	kwrite $O 4 >/dev/null
+	eq "$(cat $N/node0/compaction/proactive_order $N/node1/compaction/proactive_order | tr '\n' ' ')" "4 4 " || return 1
+	kwrite $O auto >/dev/null
+	eq "$(cat $O $N/node0/compaction/proactive_order $N/node1/compaction/proactive_order | tr '\n' ' ')" "auto 9 9 "
+}
+expect "nodes_show_the_order_in_force" in_force
 for n in 0 1; do
 	f=$N/node$n/compaction/proactiveness
 	node_valid >/tmp/t; good node${n}_proactiveness $f </tmp/t
@@ -274,8 +324,6 @@ done
 
 # proactive_compact has no value to read back: a refused write must not
 # run a pass, so the node's pass counter must not move.
-stat_refresh() { echo 1 >/proc/sys/vm/stat_refresh; }
-nstat() { awk -v k="$2" '$1 == k { print $2 }' $N/node$1/vmstat; }
 for n in 0 1; do
 	f=$N/node$n/compaction/proactive_compact
 	stat_refresh
@@ -297,7 +345,7 @@ expect "node1_zero_byte_write_changes_nothing" zero $N/node1/compaction/proactiv
 
 # ---- 3. an unprivileged user -----------------------------------------------
 nonroot() {
-	for f in $G $S $N/node0/compaction/proactiveness $N/node1/compaction/proactiveness \
+	for f in $G $S $O $N/node0/compaction/proactiveness $N/node1/compaction/proactiveness \
 		 $N/node0/compaction/proactive_compact $N/node1/compaction/proactive_compact; do
 		before=$(readback $f)
 		got=$(kwrite -u 65534 $f 5)
@@ -400,7 +448,7 @@ quiet() {
 }
 expect "no_dmesg_output_from_any_of_it" quiet
 expect "settings_restored" eq \
-	"$(cat $G $S $N/node0/compaction/proactiveness $N/node1/compaction/proactiveness | tr '\n' ' ')" \
-	"20 20 -1 -1 "
+	"$(cat $G $S $O $N/node0/compaction/proactiveness $N/node1/compaction/proactiveness | tr '\n' ' ')" \
+	"20 20 auto -1 -1 "
 
 ktap_finished

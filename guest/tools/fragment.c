@@ -7,12 +7,15 @@
  * migrate the held pages; at the end every held page is checked against
  * its pattern, and a page that changed fails the run.
  *
- * usage: fragment [-n NODE] (-m MIB | -F MARGIN_MIB) [-k KEEP] [-r FILE]
- *                 [-t SEC] [-C]
+ * usage: fragment [-n NODE] (-m MIB | -F MARGIN_MIB) [-k KEEP | -s STRIDE]
+ *                 [-r FILE] [-t SEC] [-C]
  *   -n NODE  allocate on NODE only (MPOL_BIND)
  *   -m MIB   fill MIB of memory
  *   -F MIB   fill the free memory of NODE (needs -n) until MIB are left
  *   -k KEEP  hold 1/KEEP of each chunk (default 4)
+ *   -s STRIDE  instead, release one page in every STRIDE and hold the
+ *            rest: memory stays nearly full, and what is free is in
+ *            single pages
  *   -r FILE  create FILE once memory is fragmented
  *   -t SEC   verify and exit after SEC seconds (default: on SIGTERM,
  *            SIGINT or SIGUSR1)
@@ -106,7 +109,7 @@ static double now(void)
 
 int main(int argc, char **argv)
 {
-	long fill_mib = 0, margin_mib = -1, keep = 4, hold_sec = -1;
+	long fill_mib = 0, margin_mib = -1, keep = 4, stride = 0, hold_sec = -1;
 	const char *ready = NULL;
 	int node = -1, corrupt = 0, opt;
 	unsigned long nchunks, c, held_pages = 0, bad = 0;
@@ -116,12 +119,13 @@ int main(int argc, char **argv)
 	sigset_t set;
 	double t0;
 
-	while ((opt = getopt(argc, argv, "+n:m:F:k:r:t:C")) != -1) {
+	while ((opt = getopt(argc, argv, "+n:m:F:k:s:r:t:C")) != -1) {
 		switch (opt) {
 		case 'n': node = atoi(optarg); break;
 		case 'm': fill_mib = atol(optarg); break;
 		case 'F': margin_mib = atol(optarg); break;
 		case 'k': keep = atol(optarg); break;
+		case 's': stride = atol(optarg); break;
 		case 'r': ready = optarg; break;
 		case 't': hold_sec = atol(optarg); break;
 		case 'C': corrupt = 1; break;
@@ -131,8 +135,8 @@ int main(int argc, char **argv)
 		}
 	}
 	if (keep < 2 || (fill_mib <= 0) == (margin_mib < 0) ||
-	    (margin_mib >= 0 && node < 0)) {
-		fprintf(stderr, "fragment: give -m MIB, or -n NODE -F MARGIN_MIB; -k is at least 2\n");
+	    (margin_mib >= 0 && node < 0) || (stride && (stride < 2 || stride > (long)(CHUNK / PAGE)))) {
+		fprintf(stderr, "fragment: give -m MIB, or -n NODE -F MARGIN_MIB; -k is at least 2, -s 2 to 512\n");
 		return 2;
 	}
 
@@ -168,10 +172,20 @@ int main(int argc, char **argv)
 
 	t0 = now();
 	for (c = 0; c < nchunks; c++) {
-		/* -F: stop at the margin, whatever the estimate said */
-		if (margin_mib >= 0 && c % 4 == 0 &&
-		    mem_free_kb(node) < margin_mib * 1024)
-			break;
+		/*
+		 * -F: stop at the margin, whatever the estimate said; every
+		 * 4 chunks, and every chunk in the last 64 MiB.
+		 */
+		if (margin_mib >= 0 &&
+		    (c % 4 == 0 || c + 32 >= nchunks)) {
+			long kb = mem_free_kb(node);
+
+			if (kb < margin_mib * 1024 + 2048)
+				break;
+			if (kb < margin_mib * 1024 + 65536 &&
+			    c + (kb - margin_mib * 1024) / 2048 < nchunks)
+				nchunks = c + (kb - margin_mib * 1024) / 2048;
+		}
 		for (unsigned long p = c * CHUNK / PAGE; p < (c + 1) * CHUNK / PAGE; p++) {
 			uint64_t *w = (uint64_t *)(mem + p * PAGE);
 
@@ -184,9 +198,17 @@ int main(int argc, char **argv)
 
 	held = CHUNK / keep;
 	held -= held % PAGE;
-	for (c = 0; c < nchunks; c++) {
-		if (madvise(mem + c * CHUNK + held, CHUNK - held, MADV_DONTNEED))
-			die("madvise(MADV_DONTNEED)");
+	if (stride) {
+		/* page p of a chunk is released if p % stride == stride - 1 */
+		for (c = 0; c < nchunks; c++)
+			for (unsigned long p = stride - 1; p < CHUNK / PAGE; p += stride)
+				if (madvise(mem + c * CHUNK + p * PAGE, PAGE, MADV_DONTNEED))
+					die("madvise(MADV_DONTNEED)");
+		held = CHUNK - (CHUNK / PAGE / stride) * PAGE;
+	} else {
+		for (c = 0; c < nchunks; c++)
+			if (madvise(mem + c * CHUNK + held, CHUNK - held, MADV_DONTNEED))
+				die("madvise(MADV_DONTNEED)");
 	}
 	held_pages = nchunks * (held / PAGE);
 	free_after = mem_free_kb(node);
@@ -225,11 +247,14 @@ int main(int argc, char **argv)
 	}
 
 	if (corrupt)
-		mem[held / 2 + 123] ^= 0x01;
+		mem[123] ^= 0x01;	/* page 0 is always held */
 
 	for (c = 0; c < nchunks; c++) {
-		for (unsigned long p = 0; p < held / PAGE; p++) {
+		for (unsigned long p = 0; p < (stride ? CHUNK : held) / PAGE; p++) {
 			unsigned long page = (c * CHUNK) / PAGE + p;
+
+			if (stride && p % stride == (unsigned long)stride - 1)
+				continue;
 			uint64_t *w = (uint64_t *)(mem + page * PAGE);
 
 			for (unsigned long i = 0; i < PAGE / 8; i++) {
