@@ -82,6 +82,18 @@ settle() {
 		t=$((t + 1))
 	done
 }
+# wait_moved FILE NAME SEC: wait (SEC s at most) until node 1's NAME has
+# moved since the snapshot FILE
+wait_moved() {
+	t=0
+	while [ $t -lt "$3" ]; do
+		stat_refresh
+		[ "$(delta "$1" 1 "$2")" -ge 1 ] && return 0
+		sleep 1
+		t=$((t + 1))
+	done
+	return 1
+}
 # measure FILE: set the default proactiveness, let kcompactd work, run one
 # pass on demand; then the proactive work done on node 1 since FILE, the
 # thresholds at 20 and the score after
@@ -195,13 +207,7 @@ echo >$TR/trace
 p5() {
 	kwrite $P1 5 >/dev/null
 	ktap_print_msg "node1 proactiveness 5: thresholds $(wlow 1)/$(whigh 1) (6.12: 95/100)"
-	t=0
-	while [ $t -lt 30 ]; do
-		stat_refresh
-		[ "$(delta /tmp/cC 1 compact_proactive_pass)" -ge 1 ] && break
-		sleep 1
-		t=$((t + 1))
-	done
+	wait_moved /tmp/cC compact_proactive_pass 30
 	kwrite $P1 -1 >/dev/null
 	grep 'mm_compaction_proactive:' $TR/trace | head -n 1 >/tmp/p5.trace
 	show_file /tmp/p5.trace
@@ -240,13 +246,7 @@ echo >$TR/trace
 deferred() {
 	kwrite $P1 100 >/dev/null
 	ktap_print_msg "node1 proactiveness 100: thresholds $(wlow 1)/$(whigh 1), score $(score 1)"
-	t=0
-	while [ $t -lt 60 ]; do
-		stat_refresh
-		[ "$(delta /tmp/cD 1 compact_proactive_defer)" -ge 1 ] && break
-		sleep 1
-		t=$((t + 1))
-	done
+	wait_moved /tmp/cD compact_proactive_defer 60
 	kwrite $P1 -1 >/dev/null
 	stat_refresh
 	for c in $COUNTERS; do ktap_print_msg "node1 $c +$(delta /tmp/cD 1 $c)"; done
