@@ -6,14 +6,16 @@
 SHELL := /bin/bash
 S := scripts
 
-.PHONY: help deps base apply export build boot check check-selftest kunit bench clean-cache
+.PHONY: help deps base apply export build boot check check-selftest kunit bench bench-smoke clean-cache
 
 help:
 	@echo "make check    every test: series, checkpatch, git am, bisect builds,"
 	@echo "              W=1/sparse, coccicheck, KUnit (UML), boot + in-guest tests"
 	@echo "make check-selftest  break a copy of the repo 4 ways; make check must fail each"
-	@echo "make bench    the main job (until the benchmark harness lands: build,"
-	@echo "              boot the patched guest and run the in-guest tests)"
+	@echo "make bench    the main job: build the base and the patched kernel, boot"
+	@echo "              both in QEMU, run thp-frag mthp-64k idle (SCENARIOS=\"...\","
+	@echo "              RUNS=N), compare them: benchmarks/results/SCENARIO.md"
+	@echo "make bench-smoke  every scenario for a few seconds on both kernels"
 	@echo "make boot     a shell in the patched guest (BATCH=1: run the tests)"
 	@echo "make apply    apply patches/ to the developer branch (\$$SERIES_BRANCH)"
 	@echo "make export   regenerate patches/ from that branch"
@@ -58,8 +60,13 @@ boot: build
 	@$(S)/boot.sh $(if $(BATCH),--batch) --kernel "$$($(S)/paths.sh series-dir)/guest/arch/x86/boot/bzImage" \
 		--initrd "$$($(S)/paths.sh series-dir)/initramfs.cpio"
 
+# The main job: benchmarks/run.sh (-h says more). SCENARIOS="thp-frag idle"
+# picks scenarios (benchmarks/scenarios), RUNS=N the runs of each.
 bench:
-	@BATCH=1 $(MAKE) --no-print-directory boot
+	@benchmarks/run.sh $(if $(RUNS),--runs $(RUNS)) $(SCENARIOS)
+
+bench-smoke:
+	@benchmarks/run.sh --smoke $(SCENARIOS)
 
 clean-cache:
 	@echo "removes $$($(S)/paths.sh cache) (base tree, builds, ccache)"; rm -rf "$$($(S)/paths.sh cache)"

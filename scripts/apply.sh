@@ -2,19 +2,23 @@
 # Apply patches/series with git am onto a fresh branch at the base, in a
 # worktree of the kernel tree (the base tree, or KERNEL_DIR).
 #
-# usage: scripts/apply.sh [-h] [--check] [--force]
+# usage: scripts/apply.sh [-h] [--check|--bench] [--force]
 #   (default)  the developer worktree $SERIES_WORKTREE, branch $SERIES_BRANCH;
 #              refuses to drop uncommitted changes or commits that were
 #              never exported (scripts/export.sh), unless --force
 #   --check    the worktree make check owns ($CHECK_WORKTREE), always reset
+#   --bench    the worktree of the patched benchmark kernel ($BENCH_DIR/src);
+#              left alone when it already holds exactly patches/ (so its
+#              build is not redone), else reset
 # Prints the worktree path.
 . "$(dirname "$0")/lib.sh"
 
 mode=series force=0
 while [ $# -gt 0 ]; do
 	case "$1" in
-	-h | --help) sed -n '2,11p' "$0"; exit 0 ;;
+	-h | --help) sed -n '2,14p' "$0"; exit 0 ;;
 	--check) mode=check ;;
+	--bench) mode=bench ;;
 	--force) force=1 ;;
 	*) die "unknown argument $1 (see -h)" ;;
 	esac
@@ -22,8 +26,23 @@ while [ $# -gt 0 ]; do
 done
 need_kernel_tree
 base=$(base_commit)
-if [ $mode = check ]; then wt=$CHECK_WORKTREE branch=$CHECK_BRANCH; else wt=$SERIES_WORKTREE branch=$SERIES_BRANCH; fi
+case $mode in
+check) wt=$CHECK_WORKTREE branch=$CHECK_BRANCH ;;
+bench) wt=$BENCH_DIR/src branch=$BENCH_BRANCH ;;
+*) wt=$SERIES_WORKTREE branch=$SERIES_BRANCH ;;
+esac
 applied_ref=refs/pcompact/applied/$branch
+# What patches/ holds, with the base: the bench worktree skips git am
+# (and its build a rebuild) when nothing changed.
+series_key=$(cd "$REPO_DIR/patches" && { echo "$base"; series_patches | xargs cat; } | sha1sum | cut -c1-16)
+if [ $mode = bench ] && [ -e "$wt/.git" ] &&
+	[ "$(git -C "$wt" config --get pcompact.series-key || true)" = "$series_key" ] &&
+	[ "$(git -C "$wt" rev-parse HEAD)" = "$(git -C "$wt" rev-parse -q --verify "$applied_ref" || true)" ] &&
+	[ -z "$(git -C "$wt" status --porcelain)" ]; then
+	log "apply: $wt already holds patches/ ($series_key)"
+	echo "$wt"
+	exit 0
+fi
 
 git -C "$KERNEL_TREE" worktree prune
 if [ ! -e "$wt/.git" ]; then
@@ -68,5 +87,6 @@ ${hunk:-see the git am output above}"
 	fi
 done < <(series_patches)
 "${G[@]}" update-ref "$applied_ref" HEAD
+[ $mode != bench ] || "${G[@]}" config pcompact.series-key "$series_key"
 log "apply: $n patches on $branch in $wt"
 echo "$wt"

@@ -2,27 +2,33 @@
 # Boot a guest kernel in QEMU: 2 CPUs, 2 GiB, two NUMA nodes (QEMU -numa,
 # read by the guest from ACPI SRAT), TCG unless a KVM probe passes.
 #
-# usage: scripts/boot.sh [-h] --kernel BZIMAGE --initrd CPIO [--batch]
+# usage: scripts/boot.sh [-h] --kernel BZIMAGE --initrd CPIO [--batch|--bench]
 #                        [--log-dir DIR] [--timeout SEC] [--append ARGS]
 #   --batch       run the in-guest tests, power off, and exit with their
 #                 status (KTAP on the second serial port, parsed with the
 #                 kernel's kunit.py, as are the KUnit results of the boot)
+#   --bench       one benchmark run (pcompact.run=bench; --append names the
+#                 scenario: pcompact.bench=S pcompact.setting=X); its JSON
+#                 lines land in LOG_DIR/results.log, the exit status is the
+#                 guest's
 #   interactive   (default) a shell on the serial console; `poweroff` ends
 #                 QEMU, so does Ctrl-A X
 #
 # Environment: ACCEL=auto|tcg|kvm (default auto: KVM only if a probe boot
 # with a timeout passes; the answer is cached), GUEST_MEM_MB (2048),
-# GUEST_CPUS (2), KUNIT_TREE (a kernel tree for kunit.py; default: the
-# tree the kernel came from is not known, so the base tree).
+# GUEST_CPUS (2), GUEST_NODES (2, or 1), KUNIT_TREE (a kernel tree for
+# kunit.py; default: the tree the kernel came from is not known, so the
+# base tree), BOOT_QUIET=1 (no log lines but errors).
 . "$(dirname "$0")/lib.sh"
 
-kernel= initrd= batch=0 logdir= tmo=${BOOT_TIMEOUT:-600} append=
+kernel= initrd= batch=0 bench=0 logdir= tmo=${BOOT_TIMEOUT:-600} append=
 while [ $# -gt 0 ]; do
 	case "$1" in
-	-h | --help) sed -n '2,17p' "$0"; exit 0 ;;
+	-h | --help) sed -n '2,22p' "$0"; exit 0 ;;
 	--kernel) kernel=$2; shift ;;
 	--initrd) initrd=$2; shift ;;
 	--batch) batch=1 ;;
+	--bench) bench=1 ;;
 	--log-dir) logdir=$2; shift ;;
 	--timeout) tmo=$2; shift ;;
 	--append) append=$2; shift ;;
@@ -34,14 +40,19 @@ done
 [ -f "$initrd" ] || die "no initramfs '$initrd'"
 command -v qemu-system-x86_64 >/dev/null || die "qemu-system-x86_64 is missing: run scripts/deps.sh"
 
-mem=${GUEST_MEM_MB:-2048} cpus=${GUEST_CPUS:-2}
+mem=${GUEST_MEM_MB:-2048} cpus=${GUEST_CPUS:-2} nodes=${GUEST_NODES:-2}
 half=$((mem / 2))
 QEMU=(qemu-system-x86_64 -m "$mem" -smp "$cpus,sockets=$cpus,cores=1,threads=1"
-	-object memory-backend-ram,id=m0,size=${half}M
+	-kernel "$kernel" -initrd "$initrd" -no-reboot -display none)
+case "$nodes" in
+1) ;;
+2) QEMU+=(-object memory-backend-ram,id=m0,size=${half}M
 	-object memory-backend-ram,id=m1,size=$((mem - half))M
 	-numa node,nodeid=0,cpus=0-$((cpus / 2 - 1 < 0 ? 0 : cpus / 2 - 1)),memdev=m0
-	-numa node,nodeid=1,cpus=$((cpus / 2))-$((cpus - 1)),memdev=m1
-	-kernel "$kernel" -initrd "$initrd" -no-reboot -display none)
+	-numa node,nodeid=1,cpus=$((cpus / 2))-$((cpus - 1)),memdev=m1) ;;
+*) die "GUEST_NODES must be 1 or 2" ;;
+esac
+[ "${BOOT_QUIET:-0}" = 1 ] && log() { :; }
 CMDLINE="console=ttyS0 panic=-1 $append"
 
 # accel: tcg, or kvm when /dev/kvm works and a probe boot finishes in time.
@@ -71,9 +82,32 @@ accel=$(pick_accel)
 [ "$accel" = kvm ] && log "boot: accel kvm"
 QEMU+=(-accel "$accel")
 
-if [ $batch = 0 ]; then
+if [ $batch = 0 ] && [ $bench = 0 ]; then
 	log "boot: interactive shell in the guest; 'poweroff' (or Ctrl-A X) ends QEMU"
 	exec "${QEMU[@]}" -serial mon:stdio -serial null -append "$CMDLINE"
+fi
+
+if [ $bench = 1 ]; then
+	[ -n "$logdir" ] || die "--bench needs --log-dir"
+	mkdir -p "$logdir"
+	console=$logdir/console.log results=$logdir/results.log
+	rm -f "$console" "$results"
+	echo "$accel" >"$logdir/accel"
+	rc=0
+	timeout -k 10 "$tmo" "${QEMU[@]}" -monitor none -serial "file:$console" -serial "file:$results" \
+		-append "$CMDLINE pcompact.run=bench" >"$logdir/qemu.log" 2>&1 || rc=$?
+	if [ $rc = 124 ] || [ $rc = 137 ]; then
+		tail -n 20 "$console" >&2
+		die "the guest did not power off within $tmo s (console above; whole log: $console)"
+	fi
+	[ $rc = 0 ] || { cat "$logdir/qemu.log" >&2; die "qemu failed (exit $rc)"; }
+	if grep -q 'Kernel panic\|BUG:\|WARNING:' "$console"; then
+		grep -A20 -m1 'Kernel panic\|BUG:\|WARNING:' "$console" >&2
+		die "the guest kernel panicked or warned (whole log: $console)"
+	fi
+	st=$(sed -n 's/.*PCOMPACT-BENCH-EXIT: \([0-9]*\).*/\1/p' "$console" | tail -1)
+	[ -n "$st" ] || { tail -n 20 "$console" >&2; die "the benchmark did not finish (whole log: $console)"; }
+	exit "$st"
 fi
 
 logdir=${logdir:-$LOG_DIR/boot}

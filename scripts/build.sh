@@ -40,25 +40,33 @@ command -v ccache >/dev/null || die "ccache is missing: run scripts/deps.sh"
 
 MAKE=(make -C "$tree" O="$out" ARCH=x86_64 CC="ccache gcc" HOSTCC="ccache gcc" -j"$JOBS")
 
-# kconfig_check OUT FRAGMENT...: every option of the fragments is in .config
+# kconfig_check OUT FRAGMENT...: every option of the fragments is in
+# .config; where fragments set one symbol twice, the later line counts
 kconfig_check() {
-	local cfg=$1/.config frag line sym bad=()
+	local cfg=$1/.config line sym bad=()
 	shift
-	for frag in "$@"; do
-		while IFS= read -r line; do
-			case "$line" in
-			CONFIG_*=*)
-				grep -qxF -- "$line" "$cfg" || {
-					sym=${line%%=*}
-					bad+=("$line (got: $(grep -E "^(# )?$sym[= ]" "$cfg" || echo 'not in .config: missing dependency or no such symbol'))")
-				}
-				;;
-			"# CONFIG_"*" is not set")
-				sym=${line#\# }; sym=${sym%% *}
-				! grep -q "^$sym=" "$cfg" || bad+=("$line (got: $(grep "^$sym=" "$cfg"))")
-				;;
-			esac
-		done <"$frag"
+	local -A want=()
+	local order=()
+	while IFS= read -r line; do
+		case "$line" in
+		CONFIG_*=*) sym=${line%%=*} ;;
+		"# CONFIG_"*" is not set") sym=${line#\# }; sym=${sym%% *} ;;
+		*) continue ;;
+		esac
+		[ -n "${want[$sym]+set}" ] || order+=("$sym")
+		want[$sym]=$line
+	done < <(cat "$@")
+	for sym in "${order[@]}"; do
+		line=${want[$sym]}
+		case "$line" in
+		CONFIG_*=*)
+			grep -qxF -- "$line" "$cfg" ||
+				bad+=("$line (got: $(grep -E "^(# )?$sym[= ]" "$cfg" || echo 'not in .config: missing dependency or no such symbol'))")
+			;;
+		*)
+			! grep -q "^$sym=" "$cfg" || bad+=("$line (got: $(grep "^$sym=" "$cfg"))")
+			;;
+		esac
 	done
 	if [ ${#bad[@]} -gt 0 ]; then
 		printf 'error: kconfig options that did not stick in %s:\n' "$cfg" >&2

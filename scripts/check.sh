@@ -16,16 +16,21 @@
 #   kunit      tools/testing/kunit/kunit.py run --kunitconfig=kunit (UML)
 #   boot       the patched guest in QEMU: the KUnit results printed at boot
 #              and the in-guest KTAP tests, both through kunit.py parse
+#   bench      the benchmark harness in smoke mode: every scenario for a few
+#              seconds on the base and the patched kernel (built with
+#              configs/bench.config), the report; then a run whose workloads
+#              flip a byte must fail
 #
 # What counts: one per patch for checkpatch and build, one per file for
-# warnings and coccicheck, one per test case for KUnit and the guest.
+# warnings and coccicheck, one per test case for KUnit and the guest, one
+# per benchmark boot.
 . "$(dirname "$0")/lib.sh"
 
-case "${1:-}" in -h | --help) sed -n '2,22p' "$0"; exit 0 ;; esac
+case "${1:-}" in -h | --help) sed -n '2,27p' "$0"; exit 0 ;; esac
 
 PASS=0 FAIL=0
 FAILED=()
-STEPS=9
+STEPS=10
 stepno=0
 LOG_DIR=$PCOMPACT_CACHE/logs/check
 export LOG_DIR
@@ -294,6 +299,51 @@ else
 	fail "boot: no guest kernel was built"
 fi
 
-# ---- 9. what the checks cover -------------------------------------------------------------
+# ---- 9. the benchmark harness, smoke mode -------------------------------------------------
+step "benchmark harness: every scenario for a few seconds on the base and the patched kernel"
+smoke_dir=$LOG_DIR/bench-smoke
+smoke_log=$LOG_DIR/bench-smoke.log
+log "  (log: $smoke_log; builds both benchmark kernels the first time, about 10 minutes)"
+src=0
+with_progress "$smoke_log" "  bench smoke" "$REPO_DIR/benchmarks/run.sh" --smoke --out "$smoke_dir" \
+	>"$smoke_log" 2>&1 || src=$?
+if [ -s "$smoke_dir/results.jsonl" ]; then
+	while IFS=$'\t' read -r ok what why; do
+		if [ "$ok" = True ]; then pass "bench smoke: $what"; else fail "bench smoke: $what: $why (logs: $smoke_dir)"; fi
+	done < <(python3 -c '
+import json, sys
+for l in open(sys.argv[1]):
+    r = json.loads(l)
+    print("%s\t%s %s %s\t%s" % (r["ok"], r["scenario"], r["kernel"], r["setting"], "; ".join(r["errors"])))
+' "$smoke_dir/results.jsonl")
+	nmd=$(ls "$smoke_dir"/report/*.md 2>/dev/null | wc -l)
+	if [ $src = 0 ] && [ "$nmd" = "$(ls "$REPO_DIR"/benchmarks/scenarios | wc -l)" ]; then
+		pass "bench smoke: report of $nmd scenarios"
+	else
+		tail -n 15 "$smoke_log" | sed 's/^/    /' >&2
+		fail "bench smoke: runner exit $src, $nmd reports (log: $smoke_log)"
+	fi
+else
+	tail -n 20 "$smoke_log" | sed 's/^/    /' >&2
+	fail "bench smoke: no results (log: $smoke_log)"
+fi
+# A run whose workloads flip a byte: the runner must fail it and say why.
+corrupt_log=$LOG_DIR/bench-corrupt.log
+crc=0
+"$REPO_DIR/benchmarks/run.sh" --smoke --corrupt --kernels patched --out "$LOG_DIR/bench-corrupt" thp-frag \
+	>"$corrupt_log" 2>&1 || crc=$?
+missed=()
+for w in "floor: thpalloc" "faults: thpalloc" "frag: fragment" "kfloor: khugehog" "kalloc: khugehog" "kfrag: fragment"; do
+	# both runs (p0 and p20) must name it
+	[ "$(grep -c "^  - thp-frag .*$w reported 1 corrupt_pages" "$corrupt_log")" = 2 ] || missed+=("$w")
+done
+if [ $crc != 0 ] && grep -q '2 of 2 runs FAILED' "$corrupt_log" && [ ${#missed[@]} = 0 ]; then
+	pass "bench: a flipped byte in each of the 6 workload runs of thp-frag fails the run"
+else
+	tail -n 15 "$corrupt_log" | sed 's/^/    /' >&2
+	fail "bench: the corrupt run was not failed for each workload (exit $crc; not caught: ${missed[*]:-}; log: $corrupt_log)"
+fi
+
+# ---- 10. what the checks cover -------------------------------------------------------------
 step "summary"
 finish

@@ -10,6 +10,7 @@ PACKAGES=(
 	xz-utils git python3 python3-ply python3-git rsync
 	qemu-system-x86 busybox-static
 	sparse coccinelle ocaml-nox b4 ccache
+	gnuplot-nox
 )
 # The base tarball, unless the user brings a tree of their own.
 [ -n "${KERNEL_DIR:-}" ] || PACKAGES+=("$BASE_DEB_PACKAGE")

@@ -1,17 +1,22 @@
 #!/usr/bin/env bash
 # Pack the guest initramfs: static busybox (PID 1 is busybox init), the
 # files under guest/rootfs, the programs of guest/tools (built static), the
-# in-guest tests and the kernel's own ktap_helpers.sh.
+# in-guest tests and the kernel's own ktap_helpers.sh, and the guest side
+# of the benchmarks (benchmarks/guest and benchmarks/scenarios in /bench).
 #
 # usage: scripts/initramfs.sh [-h] --tree KERNEL_TREE --out FILE.cpio
+#                             [--bench-modules DIR]
+#   --bench-modules DIR  kernel modules of the benchmarks, DIR/KERNEL/*.ko,
+#                        go to /bench/modules/KERNEL/
 . "$(dirname "$0")/lib.sh"
 
-tree= out=
+tree= out= modules=
 while [ $# -gt 0 ]; do
 	case "$1" in
-	-h | --help) sed -n '2,7p' "$0"; exit 0 ;;
+	-h | --help) sed -n '2,10p' "$0"; exit 0 ;;
 	--tree) tree=$2; shift ;;
 	--out) out=$2; shift ;;
+	--bench-modules) modules=$2; shift ;;
 	*) die "unknown argument $1 (see -h)" ;;
 	esac
 	shift
@@ -26,7 +31,7 @@ helpers=$tree/tools/testing/selftests/kselftest/ktap_helpers.sh
 
 root=$(mktemp -d)
 trap 'rm -rf "$root"' EXIT
-mkdir -p "$root"/{bin,sbin,usr/bin,usr/sbin,etc,proc,sys,dev,tmp,root,tests}
+mkdir -p "$root"/{bin,sbin,usr/bin,usr/sbin,etc,proc,sys,dev,tmp,root,tests,bench/scenarios}
 cp "$BUSYBOX" "$root/bin/busybox"
 for applet in $("$BUSYBOX" --list-full); do
 	[ -e "$root/$applet" ] || ln -s /bin/busybox "$root/$applet"
@@ -38,6 +43,9 @@ mkdir -p "$root/tests/suites"
 cp "$REPO_DIR"/guest/suites/*.sh "$root/tests/suites/"
 cp "$REPO_DIR/guest/lib.sh" "$root/tests/lib.sh"
 cp "$helpers" "$root/tests/ktap_helpers.sh"
+cp "$REPO_DIR"/benchmarks/guest/*.sh "$root/bench/"
+cp "$REPO_DIR"/benchmarks/scenarios/* "$root/bench/scenarios/"
+[ -z "$modules" ] || cp -r "$modules" "$root/bench/modules"
 # The guest's own programs (knob writer, workloads): C, static, no libc in the guest.
 for src in "$REPO_DIR"/guest/tools/*.c; do
 	bin=$root/usr/bin/$(basename "$src" .c)

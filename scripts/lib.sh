@@ -45,6 +45,11 @@ SERIES_WORKTREE=$SERIES_DIR/src
 CHECK_BRANCH=pcompact-check
 CHECK_DIR=$PCOMPACT_CACHE/trees$_tree_key/check
 CHECK_WORKTREE=$CHECK_DIR/src
+# The benchmark kernels: the series applied from patches/ (bench) and the
+# bare base (bench-base), both built with configs/bench.config on top.
+BENCH_BRANCH=pcompact-bench
+BENCH_DIR=$PCOMPACT_CACHE/trees$_tree_key/bench
+BENCH_BASE_DIR=$PCOMPACT_CACHE/trees$_tree_key/bench-base
 LOG_DIR=${LOG_DIR:-$PCOMPACT_CACHE/logs}
 
 _t0=${_PCOMPACT_T0:-$(date +%s)}
@@ -70,10 +75,9 @@ run_logged() {
 	shift
 	mkdir -p "$LOG_DIR"
 	logf=$LOG_DIR/$name.log
-	if "$@" >"$logf" 2>&1; then
-		return 0
-	fi
-	local rc=$?
+	local rc=0
+	"$@" >"$logf" 2>&1 || rc=$?
+	[ $rc != 0 ] || return 0
 	printf '\n--- last 40 lines of %s ---\n' "$logf" >&2
 	tail -n 40 "$logf" >&2
 	printf -- '--- end of %s (command: %s) ---\n\n' "$logf" "$*" >&2

@@ -23,37 +23,18 @@
  * size's stats/anon_fault_alloc moved over it, as a fallback when
  * stats/anon_fault_fallback did: the guest must be otherwise quiet.
  *
- * Output: one JSON line with the counts and the fault latency
- * percentiles (us), then one for the verification. Exit status: 0 if
+ * Output: one JSON line with the counts, the share of huge pages
+ * ("thp_pct"), the fault latency percentiles (us) and the zeroing floor
+ * ("zero_p50_us": the median time to memset one unit of memory that is
+ * already faulted, what a fault of that size costs at least in this
+ * guest), then one for the verification. Exit status: 0 if
  * every page kept its pattern, 1 if any changed, 2 on a setup error.
  */
-#define _GNU_SOURCE
-#include <errno.h>
-#include <fcntl.h>
-#include <signal.h>
-#include <stdint.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
 #include <sys/mman.h>
-#include <sys/syscall.h>
-#include <time.h>
-#include <unistd.h>
+#include "workload.h"
 
-#define PAGE		4096UL
-#define MPOL_BIND_	2
-
-static uint64_t pattern(uint64_t page, uint64_t word)
-{
-	return (page * 0xD6E8FEB86659FD93ULL) ^ (word << 40) ^ 0xA5A5A5A5ULL;
-}
-
-static void die(const char *msg)
-{
-	fprintf(stderr, "thpalloc: %s: %s\n", msg, strerror(errno));
-	printf("{\"workload\":\"thpalloc\",\"event\":\"error\",\"error\":\"%s\"}\n", msg);
-	exit(2);
-}
+#define SEED		0xD6E8FEB86659FD93ULL
+#define ZERO_REPS	15
 
 static long stat_read(long size_kb, const char *name)
 {
@@ -75,46 +56,36 @@ static long stat_read(long size_kb, const char *name)
 	return atol(buf);
 }
 
-static double now_us(void)
+/* Median time (us) to memset @size bytes at @mem, already faulted */
+static double zero_floor(uint8_t *mem, size_t size)
 {
-	struct timespec ts;
+	double t[ZERO_REPS];
 
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1e6 + ts.tv_nsec / 1e3;
-}
+	for (int r = 0; r < ZERO_REPS; r++) {
+		double t0 = now_us();
 
-static int cmp(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-
-	return (x > y) - (x < y);
-}
-
-static double pct(const double *v, long n, double p)
-{
-	long i;
-
-	if (!n)
-		return 0;
-	i = (long)(p / 100.0 * n + 0.999999) - 1;
-	if (i < 0)
-		i = 0;
-	if (i >= n)
-		i = n - 1;
-	return v[i];
+		memset(mem, r, size);
+		/* keep the compiler from dropping the memset */
+		__asm__ __volatile__("" : : "r"(mem) : "memory");
+		t[r] = now_us() - t0;
+	}
+	qsort(t, ZERO_REPS, sizeof(t[0]), cmp_double);
+	return t[ZERO_REPS / 2];
 }
 
 int main(int argc, char **argv)
 {
 	long size_kb = 0, count = 0, until = 0, hold_sec = 0, units, u;
-	long thp = 0, fallback = 0, other = 0, bad = 0, node = -1;
+	long thp = 0, fallback = 0, other = 0, node = -1;
+	unsigned long bad = 0, upages;
 	const char *ready = NULL;
 	int corrupt = 0, opt;
-	double *lat, *sorted;
+	double *lat, zero_us = 0;
+	uint8_t *mem, *scratch;
 	size_t size;
-	uint8_t *mem;
 	sigset_t set;
 
+	workload_name = "thpalloc";
 	while ((opt = getopt(argc, argv, "+s:c:U:n:r:t:C")) != -1) {
 		switch (opt) {
 		case 's': size_kb = atol(optarg); break;
@@ -135,20 +106,10 @@ int main(int argc, char **argv)
 	}
 	units = count ? count : until;
 	size = size_kb * 1024;
+	upages = size / PAGE;
 
-	/* Signals end the hold; block them so sigtimedwait() takes them. */
-	sigemptyset(&set);
-	sigaddset(&set, SIGTERM);
-	sigaddset(&set, SIGINT);
-	sigaddset(&set, SIGUSR1);
-	sigprocmask(SIG_BLOCK, &set, NULL);
-
-	if (node >= 0) {
-		unsigned long mask = 1UL << node;
-
-		if (syscall(SYS_set_mempolicy, MPOL_BIND_, &mask, sizeof(mask) * 8 + 1))
-			die("set_mempolicy(MPOL_BIND)");
-	}
+	block_end_signals(&set);
+	bind_node(node);
 	mem = mmap(NULL, (units + 1) * size, PROT_READ | PROT_WRITE,
 		   MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
 	if (mem == MAP_FAILED)
@@ -157,8 +118,7 @@ int main(int argc, char **argv)
 	if (madvise(mem, units * size, MADV_HUGEPAGE))
 		die("madvise(MADV_HUGEPAGE)");
 	lat = calloc(units, sizeof(*lat));
-	sorted = calloc(units, sizeof(*sorted));
-	if (!lat || !sorted)
+	if (!lat)
 		die("calloc");
 
 	for (u = 0; u < units; u++) {
@@ -177,62 +137,38 @@ int main(int argc, char **argv)
 			fallback++;
 		else
 			other++;	/* neither moved: the guest was not quiet */
-		for (unsigned long p = 0; p < size / PAGE; p++) {
-			uint64_t *w = (uint64_t *)(mem + u * size + p * PAGE);
-			unsigned long page = u * (size / PAGE) + p;
-
-			for (unsigned long i = 0; i < PAGE / 8; i++)
-				w[i] = pattern(page, i);
-		}
+		pattern_fill(SEED, mem + u * size, u * upages, upages);
 		if (until && df >= 1) {
 			u++;
 			break;
 		}
 	}
 	units = u;
-	memcpy(sorted, lat, units * sizeof(*lat));
-	qsort(sorted, units, sizeof(*sorted), cmp);
+
+	/* The floor: zeroing one unit of memory that is already there. */
+	scratch = malloc(size);
+	if (!scratch)
+		die("malloc");
+	memset(scratch, 0, size);
+	zero_us = zero_floor(scratch, size);
+	free(scratch);
+
 	printf("{\"workload\":\"thpalloc\",\"event\":\"faulted\",\"size_kb\":%ld,"
 	       "\"node\":%ld,\"faults\":%ld,\"thp\":%ld,\"fallback\":%ld,\"unclear\":%ld,"
-	       "\"p50_us\":%.1f,\"p95_us\":%.1f,\"p99_us\":%.1f,\"max_us\":%.1f}\n",
-	       size_kb, node, units, thp, fallback, other, pct(sorted, units, 50),
-	       pct(sorted, units, 95), pct(sorted, units, 99), pct(sorted, units, 100));
+	       "\"thp_pct\":%.1f,",
+	       size_kb, node, units, thp, fallback, other, units ? 100.0 * thp / units : 0);
+	print_percentiles("fault", lat, units);
+	printf(",\"zero_p50_us\":%.1f}\n", zero_us);
 	fflush(stdout);
 
-	if (ready) {
-		int fd = open(ready, O_WRONLY | O_CREAT | O_TRUNC, 0644);
-
-		if (fd < 0)
-			die("creating the ready file");
-		close(fd);
-	}
-	if (hold_sec > 0) {
-		struct timespec ts = { .tv_sec = hold_sec };
-
-		while (sigtimedwait(&set, NULL, &ts) < 0 && errno == EINTR)
-			;
-	}
+	touch_ready(ready);
+	if (hold_sec > 0)
+		hold(&set, hold_sec);
 	if (corrupt && units)
 		mem[77] ^= 0x10;
 
-	for (u = 0; u < units; u++) {
-		for (unsigned long p = 0; p < size / PAGE; p++) {
-			unsigned long page = u * (size / PAGE) + p;
-			uint64_t *w = (uint64_t *)(mem + page * PAGE);
-
-			for (unsigned long i = 0; i < PAGE / 8; i++) {
-				if (w[i] != pattern(page, i)) {
-					if (bad < 5)
-						fprintf(stderr, "thpalloc: page %lu word %lu: %#llx, expected %#llx\n",
-							page, i, (unsigned long long)w[i],
-							(unsigned long long)pattern(page, i));
-					bad++;
-					break;
-				}
-			}
-		}
-	}
-	printf("{\"workload\":\"thpalloc\",\"event\":\"verified\",\"pages\":%lu,\"corrupt_pages\":%ld}\n",
-	       units * (size / PAGE), bad);
+	for (u = 0; u < units; u++)
+		bad += pattern_check(SEED, mem + u * size, u * upages, upages, bad);
+	print_verified(units * upages, bad);
 	return bad ? 1 : 0;
 }

@@ -1,0 +1,196 @@
+#!/usr/bin/env bash
+# The benchmark runner: build the unpatched base and the patched kernel
+# from the same config, boot each in QEMU with the same memory and CPUs,
+# run every scenario's settings RUNS times, alternating the kernels, and
+# compare them in one report.
+#
+# usage: benchmarks/run.sh [-h] [--runs N] [--smoke] [--corrupt]
+#                          [--kernels base,patched] [--out DIR]
+#                          [--results DIR] [SCENARIO...]
+#   SCENARIO       files in benchmarks/scenarios (default: $SCENARIOS, or
+#                  thp-frag mthp-64k idle; with --smoke, all of them)
+#   --runs N       runs of each setting on each kernel (default: the
+#                  scenario's RUNS, 3)
+#   --smoke        a few seconds a scenario (the SMOKE_ sizes), one run, for
+#                  make check: proves the harness works, measures nothing
+#   --corrupt      every workload flips a byte before it verifies: every
+#                  run must fail (proves the verification is live)
+#   --kernels K    the kernels to boot (default base,patched)
+#   --out DIR      raw logs and results.jsonl (default: a new directory
+#                  under the cache, $PCOMPACT_CACHE/bench/)
+#   --results DIR  where the report goes: SCENARIO.md and SCENARIO.png
+#                  (default benchmarks/results; with --smoke, DIR/report)
+#
+# Exit status: 0 when every run finished and every workload verified its
+# memory, 1 otherwise (the failed runs are listed and kept in --out).
+. "$(dirname "$0")/../scripts/lib.sh"
+
+runs= smoke=0 corrupt=0 kernels=base,patched out= results=
+scenarios=()
+while [ $# -gt 0 ]; do
+	case "$1" in
+	-h | --help) sed -n '2,27p' "$0"; exit 0 ;;
+	--runs) runs=$2; shift ;;
+	--smoke) smoke=1 ;;
+	--corrupt) corrupt=1 ;;
+	--kernels) kernels=$2; shift ;;
+	--out) out=$2; shift ;;
+	--results) results=$2; shift ;;
+	-*) die "unknown option $1 (see -h)" ;;
+	*) scenarios+=("$1") ;;
+	esac
+	shift
+done
+BENCH=$REPO_DIR/benchmarks
+if [ ${#scenarios[@]} = 0 ]; then
+	# the smoke run is there so that no scenario rots: all of them
+	if [ $smoke = 1 ]; then
+		read -r -a scenarios <<<"${SCENARIOS:-$(cd "$BENCH/scenarios" && echo *)}"
+	else
+		read -r -a scenarios <<<"${SCENARIOS:-thp-frag mthp-64k idle}"
+	fi
+fi
+for s in "${scenarios[@]}"; do
+	[ -f "$BENCH/scenarios/$s" ] ||
+		die "no scenario '$s'; there are: $(cd "$BENCH/scenarios" && echo *)"
+done
+[ -z "$runs" ] || [[ "$runs" =~ ^[1-9][0-9]*$ ]] || die "--runs takes a number from 1"
+IFS=, read -r -a KERNELS <<<"$kernels"
+for k in "${KERNELS[@]}"; do
+	case "$k" in base | patched) ;; *) die "--kernels takes base and/or patched, not '$k'" ;; esac
+done
+stamp=$(date +%Y%m%d-%H%M%S)
+out=${out:-$PCOMPACT_CACHE/bench/$stamp}
+mkdir -p "$out"
+out=$(cd "$out" && pwd)
+if [ -z "$results" ]; then
+	if [ $smoke = 1 ] || [ $corrupt = 1 ]; then results=$out/report; else results=$BENCH/results; fi
+fi
+mkdir -p "$results"
+export LOG_DIR=$out/logs
+
+# ---- kernels: the base and the series, the same config ----------------------
+"$REPO_DIR/scripts/deps.sh"
+"$REPO_DIR/scripts/base-tree.sh" >/dev/null
+base=$(base_commit)
+FRAGS=(--fragment "$REPO_DIR/configs/guest.config" --fragment "$REPO_DIR/configs/bench.config")
+declare -A IMAGE
+for k in "${KERNELS[@]}"; do
+	if [ "$k" = base ]; then
+		wt=$BENCH_BASE_DIR/src
+		git -C "$KERNEL_TREE" worktree prune
+		[ -e "$wt/.git" ] || { mkdir -p "$BENCH_BASE_DIR"; git -C "$KERNEL_TREE" worktree add -q --detach "$wt" "$base"; }
+		if [ "$(git -C "$wt" rev-parse HEAD)" != "$base" ] || [ -n "$(git -C "$wt" status --porcelain)" ]; then
+			git -C "$wt" checkout -q -f --detach "$base"
+			git -C "$wt" clean -q -fdx
+		fi
+		kout=$BENCH_BASE_DIR/guest
+	else
+		wt=$("$REPO_DIR/scripts/apply.sh" --bench)
+		kout=$BENCH_DIR/guest
+	fi
+	log "bench: building the $k kernel ($(git -C "$wt" log -1 --format='%h %s' | cut -c1-60))"
+	LOG_DIR=$out/logs/$k "$REPO_DIR/scripts/build.sh" --tree "$wt" --out "$kout" "${FRAGS[@]}" bzImage modules ||
+		die "the $k kernel did not build (log: $out/logs/$k/build-guest.log)"
+	IMAGE[$k]=$kout/arch/x86/boot/bzImage
+	KTREE=$wt
+	# khugehog.ko, built against this kernel (out of the repository)
+	mod=$out/module-build/$k
+	rm -rf "$mod"
+	mkdir -p "$mod" "$out/modules/$k"
+	cp "$BENCH/module/Kbuild" "$BENCH/module/khugehog.c" "$mod/"
+	run_logged "module-$k" make -C "$kout" ARCH=x86_64 CC="ccache gcc" M="$mod" modules ||
+		die "benchmarks/module did not build against the $k kernel (log: $LOG_DIR/module-$k.log)"
+	cp "$mod/khugehog.ko" "$out/modules/$k/"
+done
+INITRD=$out/initramfs.cpio
+"$REPO_DIR/scripts/initramfs.sh" --tree "$KTREE" --out "$INITRD" --bench-modules "$out/modules"
+
+# ---- the plan: scenario, run, setting, kernel (alternating) -------------------
+# scenario_var SCENARIO VAR: VAR of the scenario file, SMOKE_VAR in smoke mode
+scenario_var() {
+	(
+		set +u
+		# shellcheck disable=SC1090
+		. "$BENCH/scenarios/$1"
+		v=$2
+		if [ $smoke = 1 ]; then sv=SMOKE_$2; [ -z "${!sv:-}" ] || v=$sv; fi
+		printf '%s\n' "${!v:-}"
+	)
+}
+PLAN=()
+declare -A EST
+for s in "${scenarios[@]}"; do
+	n=${runs:-$(scenario_var "$s" RUNS)}
+	[ $smoke = 0 ] || n=${runs:-1}
+	EST[$s]=$(scenario_var "$s" EST_BOOT_SEC)
+	for ((r = 1; r <= n; r++)); do
+		for set in $(scenario_var "$s" SETTINGS); do
+			# odd runs boot the kernels in the given order, even runs reversed
+			order=("${KERNELS[@]}")
+			if [ $((r % 2)) = 0 ] && [ ${#KERNELS[@]} = 2 ]; then order=("${KERNELS[1]}" "${KERNELS[0]}"); fi
+			for k in "${order[@]}"; do PLAN+=("$s $r/$n $set $k"); done
+		done
+	done
+done
+total=${#PLAN[@]}
+est_total=0
+for p in "${PLAN[@]}"; do est_total=$((est_total + ${EST[${p%% *}]:-90})); done
+log "bench: ${#scenarios[@]} scenarios (${scenarios[*]}), $total boots, about $((est_total / 60 + 1)) min; raw logs in $out"
+[ $smoke = 0 ] || log "bench: smoke mode: a few seconds a scenario, nothing here is a measurement"
+[ $corrupt = 0 ] || log "bench: corrupt mode: every workload flips a byte before it verifies; every run must fail"
+
+# ---- the boots --------------------------------------------------------------------
+RESULTS=$out/results.jsonl
+: >"$RESULTS"
+FAILED=()
+declare -A TOOK DONE_S
+i=0 t_start=$(date +%s)
+for p in "${PLAN[@]}"; do
+	read -r s rn set k <<<"$p"
+	i=$((i + 1))
+	r=${rn%/*}
+	dir=$out/$s/$k-$set-run$r
+	mkdir -p "$dir"
+	t0=$(date +%s)
+	rc=0
+	GUEST_MEM_MB=$(scenario_var "$s" GUEST_MEM_MB) GUEST_CPUS=$(scenario_var "$s" GUEST_CPUS) \
+		GUEST_NODES=$(scenario_var "$s" GUEST_NODES) BOOT_QUIET=1 \
+		"$REPO_DIR/scripts/boot.sh" --bench --log-dir "$dir" --timeout "${BOOT_TIMEOUT:-$((${EST[$s]:-90} * 4 + 120))}" \
+		--kernel "${IMAGE[$k]}" --initrd "$INITRD" \
+		--append "pcompact.bench=$s pcompact.setting=$set pcompact.kernel=$k pcompact.smoke=$smoke pcompact.corrupt=$corrupt" \
+		>"$dir/boot.out" 2>&1 || rc=$?
+	summary=$(python3 "$BENCH/report.py" ingest --scenario-file "$BENCH/scenarios/$s" \
+		--scenario "$s" --kernel "$k" --setting "$set" --run "$r" --boot-status "$rc" \
+		--log "$dir/results.log" --out "$RESULTS" 2>&1) || { [ "$rc" != 0 ] || rc=1; }
+	took=$(($(date +%s) - t0))
+	TOOK[$s]=$((${TOOK[$s]:-0} + took)) DONE_S[$s]=$((${DONE_S[$s]:-0} + 1))
+	# time left: each remaining boot at its scenario's measured average
+	left=0
+	for q in "${PLAN[@]:$i}"; do
+		qs=${q%% *}
+		if [ -n "${DONE_S[$qs]:-}" ]; then left=$((left + TOOK[$qs] / DONE_S[$qs])); else left=$((left + ${EST[$qs]:-90})); fi
+	done
+	status=ok
+	if [ "$rc" != 0 ]; then
+		status=FAILED
+		FAILED+=("$s $k $set run $r: $(tail -n 3 "$dir/boot.out" | tr '\n' ' ')$summary (logs: $dir)")
+	fi
+	log "bench [$i/$total] $s $set $k run $rn: ${took}s $status${summary:+, $summary}; about $(((left + 59) / 60)) min left"
+done
+log "bench: $total boots in $((($(date +%s) - t_start) / 60)) min $((($(date +%s) - t_start) % 60)) s"
+
+# ---- the report -----------------------------------------------------------------
+cmd="make bench SCENARIOS=\"${scenarios[*]}\"${runs:+ RUNS=$runs}"
+[ $smoke = 0 ] || cmd="benchmarks/run.sh --smoke ${scenarios[*]}"
+python3 "$BENCH/report.py" report --results "$RESULTS" --scenarios-dir "$BENCH/scenarios" \
+	--out-dir "$results" --command "$cmd" --smoke "$smoke" "${scenarios[@]}" ||
+	FAILED+=("the report (benchmarks/report.py)")
+log "bench: report in $results (raw logs and results.jsonl in $out)"
+log "bench: done in $(($(date +%s) - _t0)) s, kernel builds included"
+
+if [ ${#FAILED[@]} -gt 0 ]; then
+	printf '\n%d of %d runs FAILED:\n' "${#FAILED[@]}" "$total" >&2
+	printf '  - %s\n' "${FAILED[@]}" >&2
+	exit 1
+fi

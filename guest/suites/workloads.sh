@@ -1,0 +1,132 @@
+#!/bin/sh
+# The benchmark workloads (guest/tools) on a booted kernel: each one runs
+# small, verifies its memory and passes; then each one runs with -C, which
+# flips a byte before it verifies, and must fail. A check that cannot
+# fail would let the benchmarks report numbers from lost memory.
+. /tests/lib.sh
+
+CG=/sys/fs/cgroup
+THP=/sys/kernel/mm/transparent_hugepage
+
+# ok_run OUT CMD...: CMD exits 0 and reports no changed page or file
+ok_run() {
+	out=$1
+	shift
+	"$@" >"$out" 2>&1
+	st=$?
+	show_file "$out"
+	[ $st = 0 ] && grep -q '"event":"verified"' "$out" && ! grep -q '"corrupt_[a-z]*":[1-9]' "$out"
+}
+# caught OUT WANT CMD...: CMD with -C exits 1 and reports WANT (e.g.
+# '"corrupt_pages":1')
+caught() {
+	out=$1 want=$2
+	shift 2
+	"$@" -C >"$out" 2>&1
+	st=$?
+	show_file "$out"
+	[ $st = 1 ] && grep -q "$want" "$out"
+}
+field() { sed -n "s/.*\"$2\":\([0-9.-]*\).*/\1/p" "$1" | head -1; }
+
+ktap_print_header
+ktap_set_plan 13
+
+# ---- fragment with page cache and slab (thp-frag-cache) ---------------------
+expect "fragment_with_small_files_verifies" ok_run /tmp/w.out fragment -m 64 -c /tmp/wcache -f 4 -t 0
+expect "fragment_made_the_small_files" eq "$(field /tmp/w.out small_files)" 128
+expect "fragment_catches_a_changed_small_file" caught /tmp/w.out '"corrupt_files":1' \
+	fragment -m 16 -c /tmp/wcache -f 2 -t 0
+
+# ---- thpalloc: the zeroing floor ---------------------------------------------------
+zero_floor() {
+	ok_run /tmp/w.out thpalloc -s 2048 -c 4 || return 1
+	z=$(field /tmp/w.out zero_p50_us)
+	ktap_print_msg "time to zero 2 MiB: $z us"
+	awk -v z="$z" 'BEGIN { exit !(z > 0) }'
+}
+expect "thpalloc_reports_a_zeroing_floor" zero_floor
+
+# ---- hotset -----------------------------------------------------------------
+hot_pfns() {
+	ok_run /tmp/w.out hotset -m 8 -R 5 || return 1
+	[ "$(field /tmp/w.out rounds)" = 5 ] && [ -n "$(field /tmp/w.out migrated_pages)" ]
+}
+expect "hotset_verifies_and_reads_pfns" hot_pfns
+# On fragmented node 1 the hot set lands in the holes; a full compaction
+# of the node then moves some of it, and the PFN check must see that.
+wait_file() {
+	t=0
+	while [ ! -e "$1" ] && [ $t -lt 300 ]; do sleep 1; t=$((t + 1)); done
+	[ -e "$1" ]
+}
+min_free=$(cat /proc/sys/vm/min_free_kbytes)
+hot_moves() {
+	rm -f /tmp/frag.ready /tmp/hot.ready
+	echo 8192 >/proc/sys/vm/min_free_kbytes
+	fragment -n 1 -F 48 -r /tmp/frag.ready >/tmp/frag.out 2>&1 &
+	f=$!
+	wait_file /tmp/frag.ready || { show_file /tmp/frag.out; kill $f; return 1; }
+	hotset -n 1 -m 16 -t 60 -r /tmp/hot.ready >/tmp/w.out 2>&1 &
+	h=$!
+	wait_file /tmp/hot.ready
+	echo 1 >/sys/devices/system/node/node1/compact
+	kill -TERM $h
+	wait $h
+	st=$?
+	show_file /tmp/w.out
+	kill -TERM $f
+	wait $f
+	fst=$?
+	tail -n 1 /tmp/frag.out >/tmp/frag.last
+	show_file /tmp/frag.last
+	echo "$min_free" >/proc/sys/vm/min_free_kbytes
+	[ $st = 0 ] && [ $fst = 0 ] && [ "$(field /tmp/w.out migrated_pages)" -gt 0 ]
+}
+expect "hotset_sees_pages_that_compaction_migrated" hot_moves
+expect "hotset_catches_a_flipped_byte" caught /tmp/w.out '"corrupt_pages":1' hotset -m 4 -R 2
+
+# ---- idle ---------------------------------------------------------------------
+quiet() {
+	ok_idle() { idle -q 2 >/tmp/w.out 2>&1; st=$?; show_file /tmp/w.out; [ $st = 0 ]; }
+	ok_idle && [ -n "$(field /tmp/w.out node0_wakeups_per_s)" ] &&
+		[ -n "$(field /tmp/w.out node1_wakeups_per_s)" ]
+}
+expect "idle_counts_kcompactd_wakeups_on_both_nodes" quiet
+# Node 1 filled and fragmented: kcompactd1 must start within 30 s at 20.
+echo 8192 >/proc/sys/vm/min_free_kbytes
+react() {
+	ok_run /tmp/w.out idle -q 1 -F 24 -n 1 -T 30 || return 1
+	r=$(field /tmp/w.out reaction_ms)
+	ktap_print_msg "kcompactd1 started ${r} ms after the release"
+	awk -v r="$r" 'BEGIN { exit !(r >= 0) }'
+}
+expect "idle_times_kcompactd1_reacting_to_fragmentation" react
+echo "$min_free" >/proc/sys/vm/min_free_kbytes
+expect "idle_passes_on_the_fragmenters_failure" caught /tmp/w.out '"corrupt_pages":1' \
+	idle -q 1 -F 900 -n 1 -T 1
+
+# ---- lruseed: through swap on zram and back --------------------------------------
+mkdir -p $CG
+mount -t cgroup2 none $CG 2>/dev/null
+echo +memory >$CG/cgroup.subtree_control
+mkdir -p $CG/wl
+echo $((8 << 20)) >$CG/wl/memory.max
+echo 64M >/sys/block/zram0/disksize && mkswap /dev/zram0 >/dev/null && swapon /dev/zram0
+lru() {
+	s0=$(awk '$1 == "pswpout" { print $2 }' /proc/vmstat)
+	ok_run /tmp/w.out lruseed -g $CG/wl -u 1 -H 4 -S 4 -s 2 -w 1 || return 1
+	s1=$(awk '$1 == "pswpout" { print $2 }' /proc/vmstat)
+	ktap_print_msg "pswpout +$((s1 - s0))"
+	[ $((s1 - s0)) -gt 0 ] && [ -n "$(field /tmp/w.out hot_refaults)" ]
+}
+expect "lruseed_verifies_memory_that_went_through_swap" lru
+expect "lruseed_catches_a_flipped_byte" caught /tmp/w.out '"corrupt_pages":1' \
+	lruseed -g $CG/wl -u 1 -H 2 -S 2 -s 1 -w 1
+swapoff /dev/zram0
+echo 1 >/sys/block/zram0/reset
+rmdir $CG/wl 2>/dev/null
+cleaned() { ! grep -q zram0 /proc/swaps && [ ! -d $CG/wl ]; }
+expect "swap_and_cgroup_removed" cleaned
+
+ktap_finished
