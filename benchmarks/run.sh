@@ -59,7 +59,7 @@ IFS=, read -r -a KERNELS <<<"$kernels"
 for k in "${KERNELS[@]}"; do
 	case "$k" in base | patched) ;; *) die "--kernels takes base and/or patched, not '$k'" ;; esac
 done
-stamp=$(date +%Y%m%d-%H%M%S)
+stamp=$(date +%Y%m%d-%H%M%S) run_t0=$(date +%s)
 out=${out:-$PCOMPACT_CACHE/bench/$stamp}
 mkdir -p "$out"
 out=$(cd "$out" && pwd)
@@ -187,7 +187,7 @@ python3 "$BENCH/report.py" report --results "$RESULTS" --scenarios-dir "$BENCH/s
 	--out-dir "$results" --command "$cmd" --smoke "$smoke" "${scenarios[@]}" ||
 	FAILED+=("the report (benchmarks/report.py)")
 log "bench: report in $results (raw logs and results.jsonl in $out)"
-log "bench: done in $(($(date +%s) - _t0)) s, kernel builds included"
+log "bench: done in $((($(date +%s) - run_t0) / 60)) min $((($(date +%s) - run_t0) % 60)) s, kernel builds included"
 
 if [ ${#FAILED[@]} -gt 0 ]; then
 	printf '\n%d of %d runs FAILED:\n' "${#FAILED[@]}" "$total" >&2

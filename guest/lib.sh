@@ -48,3 +48,22 @@ delta() {
 }
 # show_file FILE: every line of FILE as a KTAP diagnostic
 show_file() { while read -r l; do ktap_print_msg "$l"; done <"$1"; }
+
+# Per-cpu free lists hold pages the fragmenter's fill cannot count on:
+# auto-tuned, they grow to 1/8 of a zone (64 MiB a CPU here) after large
+# frees. A suite keeps them small (percpu_pagelist_high_fraction) and
+# waits for them to drain before each fill. THP raises min_free_kbytes
+# whenever a THP setting is written: put back the suite's 8192 each time.
+pcp_pages() {
+	awk '$1 == "Node" { cur = ($2 == "1,") } cur && $1 == "count:" { n += $2 }
+	END { print n + 0 }' /proc/zoneinfo
+}
+prepare_fill() {
+	echo 8192 >/proc/sys/vm/min_free_kbytes
+	t=0
+	while [ "$(pcp_pages)" -gt 1024 ] && [ $t -lt 30 ]; do
+		sleep 1
+		t=$((t + 1))
+	done
+	ktap_print_msg "node1 per-cpu lists: $(pcp_pages) pages; min_free_kbytes $(cat /proc/sys/vm/min_free_kbytes)"
+}

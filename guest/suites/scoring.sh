@@ -27,25 +27,6 @@ scanned() {
 }
 gstat() { awk -v k="$1" '$1 == k { print $2 }' /proc/vmstat; }
 
-# Per-cpu free lists hold pages the fragmenter's fill cannot count on:
-# auto-tuned, they grow to 1/8 of a zone (64 MiB a CPU here) after large
-# frees. The suite keeps them small (percpu_pagelist_high_fraction) and
-# waits for them to drain before each fill. THP raises min_free_kbytes
-# whenever a THP setting is written: put back the suite's 8192 each time.
-pcp_pages() {
-	awk '$1 == "Node" { cur = ($2 == "1,") } cur && $1 == "count:" { n += $2 }
-	END { print n + 0 }' /proc/zoneinfo
-}
-prepare_fill() {
-	echo 8192 >/proc/sys/vm/min_free_kbytes
-	t=0
-	while [ "$(pcp_pages)" -gt 1024 ] && [ $t -lt 30 ]; do
-		sleep 1
-		t=$((t + 1))
-	done
-	ktap_print_msg "node1 per-cpu lists: $(pcp_pages) pages; min_free_kbytes $(cat /proc/sys/vm/min_free_kbytes)"
-}
-
 # start_frag ARGS...: fragment node 1 (kcompactd off), wait until it is done
 start_frag() {
 	prepare_fill
