@@ -318,9 +318,9 @@ def report(a):
                '- Guest: %s MiB, %s CPUs, %s NUMA node(s), clocksource %s, THP enabled=%s defrag=%s'
                % (sc['GUEST_MEM_MB'], sc['GUEST_CPUS'], sc['GUEST_NODES'],
                   guest.get('clocksource'), guest.get('thp_enabled'), guest.get('thp_defrag')),
-               '- Kernels: base = %s unpatched; patched = the same with patches/ applied; both '
-               'allnoconfig + configs/guest.config + configs/bench.config'
-               % (guest.get('kernel') or '?'),
+               '- Kernels: base = %s unpatched; patched = the same with the %s applied; '
+               'both allnoconfig + configs/guest.config + configs/bench.config'
+               % (guest.get('kernel') or '?', a.series),
                '- Runs: %d finished and verified, %d failed; kernels booted alternately'
                % (len(ok), len(bad)),
                '- Memory verified: %d pages/files in all, %d corrupt'
@@ -380,6 +380,7 @@ def main():
     r.add_argument('--command', required=True)
     r.add_argument('--accel', default='tcg')
     r.add_argument('--smoke', type=int, default=0)
+    r.add_argument('--series', default='patches/')
     r.add_argument('scenarios', nargs='+')
     a = ap.parse_args()
     sys.exit(ingest(a) if a.cmd == 'ingest' else report(a))

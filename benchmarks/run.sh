@@ -42,6 +42,8 @@ while [ $# -gt 0 ]; do
 	shift
 done
 BENCH=$REPO_DIR/benchmarks
+named=${#scenarios[@]}
+[ -z "${SCENARIOS:-}" ] || named=1
 if [ ${#scenarios[@]} = 0 ]; then
 	# the smoke run is there so that no scenario rots: all of them
 	if [ $smoke = 1 ]; then
@@ -181,10 +183,16 @@ done
 log "bench: $total boots in $((($(date +%s) - t_start) / 60)) min $((($(date +%s) - t_start) % 60)) s"
 
 # ---- the report -----------------------------------------------------------------
-cmd="make bench SCENARIOS=\"${scenarios[*]}\"${runs:+ RUNS=$runs}"
+series="$(series_patches | wc -l) patches of patches/ at commit $(git -C "$REPO_DIR" rev-parse --short HEAD 2>/dev/null || echo '?')"
+[ -z "$(git -C "$REPO_DIR" status --porcelain -- patches 2>/dev/null)" ] || series+=" (patches/ modified)"
+# the command that made this, as a user would type it again
+cmd="make bench"
+[ "$named" = 0 ] || cmd+=" SCENARIOS=\"${scenarios[*]}\""
+[ -z "$runs" ] || cmd+=" RUNS=$runs"
 [ $smoke = 0 ] || cmd="benchmarks/run.sh --smoke ${scenarios[*]}"
+[ $corrupt = 0 ] || cmd="benchmarks/run.sh --corrupt ${scenarios[*]}"
 python3 "$BENCH/report.py" report --results "$RESULTS" --scenarios-dir "$BENCH/scenarios" \
-	--out-dir "$results" --command "$cmd" --smoke "$smoke" "${scenarios[@]}" ||
+	--out-dir "$results" --command "$cmd" --smoke "$smoke" --series "$series" "${scenarios[@]}" ||
 	FAILED+=("the report (benchmarks/report.py)")
 log "bench: report in $results (raw logs and results.jsonl in $out)"
 log "bench: done in $((($(date +%s) - run_t0) / 60)) min $((($(date +%s) - run_t0) % 60)) s, kernel builds included"
