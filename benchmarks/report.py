@@ -38,11 +38,16 @@ import subprocess
 import sys
 
 
-def scenario_vars(path):
-    """The scenario file's variables, as the shell sees them."""
+def scenario_vars(path, smoke=0):
+    """The scenario file's variables, as the shell sees them (with the
+    SMOKE_ values in smoke mode, as the runner and the guest do)."""
     names = ['DESCRIPTION', 'METRICS', 'HEADLINE', 'PLOT', 'SETTINGS', 'RUNS',
-             'GUEST_MEM_MB', 'GUEST_CPUS', 'GUEST_NODES']
-    script = '. "$1"; ' + ' '.join('printf "%%s\\0" "$%s";' % n for n in names)
+             'GUEST_MEM_MB', 'GUEST_CPUS', 'GUEST_NODES', 'PHASES']
+    script = '. "$1"; '
+    if smoke:
+        script += ('for v in $(set | sed -n "s/^SMOKE_\\([A-Z0-9_]*\\)=.*/\\1/p"); do '
+                   'eval "$v=\\$SMOKE_$v"; done; ')
+    script += ' '.join('printf "%%s\\0" "${%s:-}";' % n for n in names)
     out = subprocess.run(['bash', '-c', script, 'scenario', path], check=True,
                          capture_output=True, text=True).stdout
     vals = dict(zip(names, out.split('\0')))
@@ -85,11 +90,14 @@ def ingest(a):
     values = {}
     verified = corrupt = 0
     info = {}
+    settings = []
     end = None
     for rec in lines:
         phase = rec.get('phase', '?')
         if rec.get('workload') == 'guest':
             info = rec
+        if rec.get('event') == 'setting':
+            settings.append(rec.get('setting'))
         if rec.get('event') == 'end':
             end = rec
         if rec.get('event') == 'failed':
@@ -102,14 +110,26 @@ def ingest(a):
             if k.startswith('corrupt') and v:
                 corrupt += v
                 errors.append('%s: %s reported %s %s' % (phase, rec.get('workload'), v, k))
+            if v is None:
+                # printed as null: nothing to measure (no THP fault
+                # served, say); there, but in no median
+                values.setdefault('%s:%s' % (phase, k), None)
             if isinstance(v, (int, float)) and not isinstance(v, bool):
-                values['%s:%s' % (phase, k)] = v
+                # phase:field is what METRICS name; where two workloads of
+                # a phase print one field, the first keeps it, and each is
+                # also under phase:workload:field
+                values.setdefault('%s:%s' % (phase, k), v)
+                values['%s:%s:%s' % (phase, rec.get('workload'), k)] = v
     if end is None:
         errors.append('the guest did not finish (no end line)')
     elif end.get('status') != 0:
         errors.append('the guest ended with status %s (%s)' % (end.get('status'), end.get('failed')))
-    if info and info.get('patched') != (a.kernel == 'patched'):
+    if not info:
+        errors.append('the guest did not say which kernel it runs')
+    elif info.get('patched') != (a.kernel == 'patched'):
         errors.append('booted the wrong kernel: guest says patched=%s' % info.get('patched'))
+    if settings != [a.setting] and a.boot_status == 0:
+        errors.append('asked for setting %s, the guest applied %s' % (a.setting, settings or 'none'))
     if not verified:
         errors.append('no workload verified its memory')
     missing = ['%s:%s' % (m[0], m[1]) for m in sc['METRICS'] if '%s:%s' % (m[0], m[1]) not in values]
@@ -133,7 +153,7 @@ def ingest(a):
 
     first = (sc['HEADLINE'].split() or ['%s:%s' % tuple(sc['METRICS'][0][:2])])[0]
     msg = 'verified %d pages/files, %d corrupt' % (verified, corrupt)
-    if first in values:
+    if values.get(first) is not None:
         msg += '; %s %s' % (first.split(':')[1], fmt(values[first]))
     if errors:
         print('%s; %s' % (msg, '; '.join(errors)))
@@ -145,16 +165,19 @@ def ingest(a):
 # ---- report -------------------------------------------------------------------
 
 def fmt(v):
+    """Integers as they are, other values to 3 significant digits."""
     if v is None:
         return '-'
     if isinstance(v, int) or float(v).is_integer():
         return '%d' % v
     if abs(v) >= 100:
         return '%.0f' % v
-    return '%.2f' % v if abs(v) < 10 else '%.1f' % v
+    return '%.3g' % v
 
 
 def unit(field):
+    if '_kb' in field:
+        return 'KiB'
     field = field.replace('_per_node', '')
     for suffix, u in (('_per_s', '/s'), ('_us', 'us'), ('_ms', 'ms'), ('_s', 's'),
                       ('_pct', '%'), ('_kb', 'KiB')):
@@ -187,23 +210,23 @@ def change(base, other, better):
         pct = '%+.2f%%' % ((other.med - base.med) * 100.0 / base.med)
     apart = other.lo > base.hi or other.hi < base.lo
     mark = ''
-    if apart:
+    if apart and base.n >= 3 and other.n >= 3:
         improved = (other.med < base.med) == (better == 'lower')
         mark = ' * (%s)' % ('better' if improved else 'worse')
     return pct + mark
 
 
 def stats_of(recs, key):
-    return Stat([r['values'][key] for r in recs if key in r['values']])
+    return Stat([r['values'][key] for r in recs if r['values'].get(key) is not None])
 
 
 def table(title, cols, metrics, by_variant):
     """Markdown: one row a metric, the first column the baseline."""
     heads = ['%s %s (n=%d)' % (k, s, len(by_variant.get((k, s), []))) for k, s in cols]
+    changes = ['change %s' % h.split(' (')[0] for h in heads[1:]]
     out = ['**%s**' % title, '',
-           '| metric | ' + ' | '.join(heads) + ' | ' +
-           ' | '.join('change %s' % h.split(' (')[0] for h in heads[1:]) + ' |',
-           '|---' * (1 + 2 * len(cols) - 1) + '|']
+           '| ' + ' | '.join(['metric'] + heads + changes) + ' |',
+           '|---' * (1 + len(heads) + len(changes)) + '|']
     for phase, field, better in metrics:
         key = '%s:%s' % (phase, field)
         st = [stats_of(by_variant.get(c, []), key) for c in cols]
@@ -257,7 +280,8 @@ def plot(sc, name, variants, by_variant, out_dir):
             row = [key.replace(':', ' ')]
             for v in variants:
                 st = stats_of(by_variant.get(v, []), key)
-                row += [fmt(st.med or 0), fmt(st.lo or 0), fmt(st.hi or 0)]
+                # "?" is gnuplot's missing value: no bar, not a bar at 0
+                row += [fmt(st.med), fmt(st.lo), fmt(st.hi)] if st.n else ['?'] * 3
                 ymax = max(ymax, st.hi or 0)
                 if st.lo and st.lo > 0:
                     ymin = st.lo if ymin is None else min(ymin, st.lo)
@@ -295,7 +319,7 @@ def report(a):
                 recs.append(json.loads(l))
     status = 0
     for name in a.scenarios:
-        sc = scenario_vars(os.path.join(a.scenarios_dir, name))
+        sc = scenario_vars(os.path.join(a.scenarios_dir, name), a.smoke)
         mine = [r for r in recs if r['scenario'] == name]
         ok = [r for r in mine if r['ok']]
         bad = [r for r in mine if not r['ok']]
@@ -315,9 +339,12 @@ def report(a):
                'one run mean anything; no time here is a claim about real hardware)'
                % (datetime.date.today().isoformat(), platform.machine(), os.cpu_count(),
                   ', '.join(accel)),
-               '- Guest: %s MiB, %s CPUs, %s NUMA node(s), clocksource %s, THP enabled=%s defrag=%s'
-               % (sc['GUEST_MEM_MB'], sc['GUEST_CPUS'], sc['GUEST_NODES'],
-                  guest.get('clocksource'), guest.get('thp_enabled'), guest.get('thp_defrag')),
+               '- Guest: %s MiB (MemTotal %s MiB), %s CPUs, %s NUMA node(s), clocksource %s, '
+               'THP enabled=%s defrag=%s'
+               % (sc['GUEST_MEM_MB'], (guest.get('memtotal_kb') or 0) // 1024, sc['GUEST_CPUS'],
+                  sc['GUEST_NODES'], guest.get('clocksource'), guest.get('thp_enabled'),
+                  guest.get('thp_defrag')),
+               '- Phases (the first word of each metric): %s' % (sc['PHASES'] or '-'),
                '- Kernels: base = %s unpatched; patched = the same with the %s applied; '
                'both allnoconfig + configs/guest.config + configs/bench.config'
                % (guest.get('kernel') or '?', a.series),

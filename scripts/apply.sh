@@ -16,7 +16,7 @@
 mode=series force=0
 while [ $# -gt 0 ]; do
 	case "$1" in
-	-h | --help) sed -n '2,14p' "$0"; exit 0 ;;
+	-h | --help) usage; exit 0 ;;
 	--check) mode=check ;;
 	--bench) mode=bench ;;
 	--force) force=1 ;;

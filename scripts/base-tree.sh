@@ -6,7 +6,7 @@
 # usage: scripts/base-tree.sh [-h]
 . "$(dirname "$0")/lib.sh"
 
-case "${1:-}" in -h | --help) sed -n '2,6p' "$0"; exit 0 ;; esac
+case "${1:-}" in -h | --help) usage; exit 0 ;; esac
 
 if [ -n "${KERNEL_DIR:-}" ]; then
 	need_kernel_tree

@@ -24,7 +24,7 @@
 kernel= initrd= batch=0 bench=0 logdir= tmo=${BOOT_TIMEOUT:-600} append=
 while [ $# -gt 0 ]; do
 	case "$1" in
-	-h | --help) sed -n '2,22p' "$0"; exit 0 ;;
+	-h | --help) usage; exit 0 ;;
 	--kernel) kernel=$2; shift ;;
 	--initrd) initrd=$2; shift ;;
 	--batch) batch=1 ;;

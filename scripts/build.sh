@@ -20,7 +20,7 @@ fragments=()
 targets=()
 while [ $# -gt 0 ]; do
 	case "$1" in
-	-h | --help) sed -n '2,16p' "$0"; exit 0 ;;
+	-h | --help) usage; exit 0 ;;
 	--tree) tree=$2; shift ;;
 	--out) out=$2; shift ;;
 	--fragment) fragments+=("$2"); shift ;;

@@ -12,7 +12,7 @@
 . "$(dirname "$0")/lib.sh"
 
 ALL=(hunk-line-deleted trailing-whitespace kunit-wrong-value config-option-unset)
-case "${1:-}" in -h | --help) sed -n '2,12p' "$0"; exit 0 ;; esac
+case "${1:-}" in -h | --help) usage; exit 0 ;; esac
 cases=("$@")
 [ ${#cases[@]} -gt 0 ] || cases=("${ALL[@]}")
 

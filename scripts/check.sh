@@ -18,15 +18,15 @@
 #              and the in-guest KTAP tests, both through kunit.py parse
 #   bench      the benchmark harness in smoke mode: every scenario for a few
 #              seconds on the base and the patched kernel (built with
-#              configs/bench.config), the report; then a run whose workloads
-#              flip a byte must fail
+#              configs/bench.config), the report; then runs whose workloads
+#              flip a byte must fail, naming each workload
 #
 # What counts: one per patch for checkpatch and build, one per file for
 # warnings and coccicheck, one per test case for KUnit and the guest, one
 # per benchmark boot.
 . "$(dirname "$0")/lib.sh"
 
-case "${1:-}" in -h | --help) sed -n '2,27p' "$0"; exit 0 ;; esac
+case "${1:-}" in -h | --help) usage; exit 0 ;; esac
 
 PASS=0 FAIL=0
 FAILED=()
@@ -327,21 +327,24 @@ else
 	tail -n 20 "$smoke_log" | sed 's/^/    /' >&2
 	fail "bench smoke: no results (log: $smoke_log)"
 fi
-# A run whose workloads flip a byte: the runner must fail it and say why.
+# Runs whose workloads flip a byte: the runner must fail each and name
+# every workload of it. SCENARIO|PHASE: WORKLOAD|RUNS (on one kernel).
 corrupt_log=$LOG_DIR/bench-corrupt.log
 crc=0
-"$REPO_DIR/benchmarks/run.sh" --smoke --corrupt --kernels patched --out "$LOG_DIR/bench-corrupt" thp-frag \
-	>"$corrupt_log" 2>&1 || crc=$?
+"$REPO_DIR/benchmarks/run.sh" --smoke --corrupt --kernels patched --out "$LOG_DIR/bench-corrupt" \
+	thp-frag hotset idle lru-seed >"$corrupt_log" 2>&1 || crc=$?
 missed=()
-for w in "floor: thpalloc" "faults: thpalloc" "frag: fragment" "kfloor: khugehog" "kalloc: khugehog" "kfrag: fragment"; do
-	# both runs (p0 and p20) must name it
-	[ "$(grep -c "^  - thp-frag .*$w reported 1 corrupt_pages" "$corrupt_log")" = 2 ] || missed+=("$w")
+for want in "thp-frag|floor: thpalloc|2" "thp-frag|faults: thpalloc|2" "thp-frag|frag: fragment|2" \
+	"thp-frag|kfloor: khugehog|2" "thp-frag|kalloc: khugehog|2" "thp-frag|kfrag: fragment|2" \
+	"hotset|hot: hotset|2" "hotset|frag: fragment|2" "idle|idle: fragment|1" "lru-seed|lru: lruseed|2"; do
+	IFS='|' read -r sc w n <<<"$want"
+	[ "$(grep -c "^  - $sc .*$w reported 1 corrupt_pages" "$corrupt_log")" = "$n" ] || missed+=("$sc $w")
 done
-if [ $crc != 0 ] && grep -q '2 of 2 runs FAILED' "$corrupt_log" && [ ${#missed[@]} = 0 ]; then
-	pass "bench: a flipped byte in each of the 6 workload runs of thp-frag fails the run"
+if [ $crc != 0 ] && grep -q '^7 of 7 runs FAILED' "$corrupt_log" && [ ${#missed[@]} = 0 ]; then
+	pass "bench: a flipped byte fails the run, in each of 10 workloads of 4 scenarios (7 runs)"
 else
 	tail -n 15 "$corrupt_log" | sed 's/^/    /' >&2
-	fail "bench: the corrupt run was not failed for each workload (exit $crc; not caught: ${missed[*]:-}; log: $corrupt_log)"
+	fail "bench: a corrupt run was not failed for each workload (exit $crc; not caught: ${missed[*]:-}; log: $corrupt_log)"
 fi
 
 # ---- 10. what the checks cover -------------------------------------------------------------

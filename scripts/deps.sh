@@ -16,7 +16,7 @@ PACKAGES=(
 [ -n "${KERNEL_DIR:-}" ] || PACKAGES+=("$BASE_DEB_PACKAGE")
 
 case "${1:-}" in
--h | --help) sed -n '2,6p' "$0"; exit 0 ;;
+-h | --help) usage; exit 0 ;;
 --print) echo "apt-get update && apt-get install -y --no-install-recommends ${PACKAGES[*]}"; exit 0 ;;
 esac
 

@@ -10,7 +10,7 @@
 version=
 while [ $# -gt 0 ]; do
 	case "$1" in
-	-h | --help) sed -n '2,8p' "$0"; exit 0 ;;
+	-h | --help) usage; exit 0 ;;
 	-v) version=$2; shift ;;
 	*) die "unknown argument $1 (see -h)" ;;
 	esac

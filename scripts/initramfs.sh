@@ -13,7 +13,7 @@
 tree= out= modules=
 while [ $# -gt 0 ]; do
 	case "$1" in
-	-h | --help) sed -n '2,10p' "$0"; exit 0 ;;
+	-h | --help) usage; exit 0 ;;
 	--tree) tree=$2; shift ;;
 	--out) out=$2; shift ;;
 	--bench-modules) modules=$2; shift ;;

@@ -55,6 +55,11 @@ LOG_DIR=${LOG_DIR:-$PCOMPACT_CACHE/logs}
 _t0=${_PCOMPACT_T0:-$(date +%s)}
 export _PCOMPACT_T0=$_t0
 
+# usage: the script's header comment (its help text), without the "#"
+usage() {
+	awk 'NR > 1 && /^#/ { sub(/^# ?/, ""); print; next } NR > 1 { exit }' "$0"
+}
+
 log() {
 	printf '[%4ds] %s\n' $(($(date +%s) - _t0)) "$*" >&2
 }

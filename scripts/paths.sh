@@ -9,5 +9,5 @@ base-tree) echo "$KERNEL_TREE" ;;
 series-worktree) echo "$SERIES_WORKTREE" ;;
 check-worktree) echo "$CHECK_WORKTREE" ;;
 series-dir) echo "$SERIES_DIR" ;;
-*) sed -n '2,4p' "$0"; exit 1 ;;
+*) usage; exit 1 ;;
 esac

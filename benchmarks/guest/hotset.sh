@@ -15,7 +15,7 @@ start frag /tmp/frag.out /tmp/frag.ready fragment -F "$FILL_MARGIN_MIB" -r /tmp/
 	{
 		hot=$BG
 		# a write of a non-zero value wakes kcompactd on every node
-		proactiveness "$p"
+		proactiveness "$p" && applied "$1" proactiveness="$(cat /proc/sys/vm/compaction_proactiveness)"
 		wait $hot
 		rc=$?
 		tag hot </tmp/hot.out

@@ -9,7 +9,7 @@ BENCH_FAILED=""
 
 # tag PHASE: JSON lines from stdin get "phase":"PHASE" in front
 tag() {
-	while IFS= read -r l; do
+	while IFS= read -r l || [ -n "$l" ]; do
 		case "$l" in
 		'{'*) printf '{"phase":"%s",%s\n' "$1" "${l#\{}" ;;
 		*) printf '# %s\n' "$l" ;;
@@ -126,19 +126,41 @@ vmstat_delta() {
 	FNR == NR { before[$1] = $2; next }
 	{ d = $2 - before[$1]
 	  if ($1 == "kcompactd_cpu_ns") { out = out sprintf(",\"kcompactd_cpu_s\":%.3f", d / 1e9); next }
-	  out = out sprintf(",\"%s\":%d", $1, d) }
+	  out = out sprintf(",\"%s\":%.0f", $1, d) }
 	END { printf "{\"phase\":\"%s\",\"workload\":\"vmstat\",\"event\":\"delta\"%s}\n", phase, out }
 	' "$2" "$3"
 }
 
+# set_knob FILE VALUE [READBACK]: write VALUE, read it back (READBACK
+# when the file shows it another way); a mismatch fails the run, so no
+# result is labelled with a setting that did not take
+set_knob() {
+	echo "$2" >"$1" 2>/dev/null
+	got=$(cat "$1" 2>/dev/null)
+	case "$got" in
+	"${3:-$2}" | *"[${3:-$2}]"*) return 0 ;;
+	esac
+	fail setup "$1: wrote $2, reads $got"
+	return 1
+}
+
 # proactiveness N
-proactiveness() { echo "$1" >/proc/sys/vm/compaction_proactiveness; }
+proactiveness() { set_knob /proc/sys/vm/compaction_proactiveness "$1"; }
+
+# applied SETTING KEY=VALUE...: the setting this boot runs, as applied
+# (the runner checks it is the one it asked for)
+applied() {
+	s=$1
+	shift
+	extra=
+	for kv in "$@"; do extra="$extra,\"${kv%%=*}\":\"${kv#*=}\""; done
+	printf '{"phase":"setup","workload":"bench","event":"setting","setting":"%s"%s}\n' "$s" "$extra"
+}
 
 # thp_setup: the scenario's THP_ENABLED and THP_DEFRAG
 thp_setup() {
-	echo "$THP_ENABLED" >/sys/kernel/mm/transparent_hugepage/enabled &&
-		echo "$THP_DEFRAG" >/sys/kernel/mm/transparent_hugepage/defrag ||
-		fail setup "THP enabled=$THP_ENABLED defrag=$THP_DEFRAG"
+	set_knob /sys/kernel/mm/transparent_hugepage/enabled "$THP_ENABLED"
+	set_knob /sys/kernel/mm/transparent_hugepage/defrag "$THP_DEFRAG"
 }
 
 # guest_info: what ran (after thp_setup); a jiffies clocksource makes every time a multiple
@@ -147,7 +169,7 @@ guest_info() {
 	cs=$(cat /sys/devices/system/clocksource/clocksource0/current_clocksource)
 	patched=false
 	[ -e /sys/kernel/mm/compaction/proactiveness ] && patched=true
-	printf '{"phase":"guest","workload":"guest","event":"info","kernel":"%s","patched":%s,"cpus":%s,"nodes":%s,"memtotal_kb":%s,"clocksource":"%s","thp_enabled":"%s","thp_defrag":"%s","proactiveness":%s}\n' \
+	printf '{"phase":"guest","workload":"guest","event":"info","kernel":"%s","patched":%s,"cpus":%s,"nodes":%s,"memtotal_kb":%s,"clocksource":"%s","thp_enabled":"%s","thp_defrag":"%s","boot_proactiveness":%s}\n' \
 		"$(uname -r)" $patched "$(nproc)" "$(ls -d /sys/devices/system/node/node[0-9]* | wc -l)" \
 		"$(awk '/^MemTotal:/ { print $2 }' /proc/meminfo)" "$cs" \
 		"$(sed 's/.*\[\(.*\)\].*/\1/' /sys/kernel/mm/transparent_hugepage/enabled)" \

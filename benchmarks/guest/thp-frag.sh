@@ -12,12 +12,12 @@ THP=/sys/kernel/mm/transparent_hugepage
 p=${1#p}
 
 thp_setup
-guest_info
 # Only the size under test is enabled (mthp-64k turns 2 MiB THP off).
 if [ "$THP_SIZE_KB" != 2048 ]; then
-	echo never >$THP/hugepages-2048kB/enabled
-	echo always >"$THP/hugepages-${THP_SIZE_KB}kB/enabled"
+	set_knob $THP/hugepages-2048kB/enabled never
+	set_knob "$THP/hugepages-${THP_SIZE_KB}kB/enabled" always
 fi
+guest_info
 order=0 pages=$((THP_SIZE_KB / 4))
 while [ $pages -gt 1 ]; do pages=$((pages / 2)); order=$((order + 1)); done
 cache=
@@ -36,7 +36,7 @@ proactiveness 0
 run floor thpalloc -s "$THP_SIZE_KB" -c "$FLOOR_FAULTS"
 [ "$KALLOC_ALLOCS" = 0 ] || kalloc kfloor "$FLOOR_FAULTS" "$order"
 
-proactiveness "$p"
+proactiveness "$p" && applied "$1" proactiveness="$(cat /proc/sys/vm/compaction_proactiveness)"
 vmstat_snap /tmp/vm.before
 if fragmented frag; then
 	run faults thpalloc -s "$THP_SIZE_KB" -c "$FAULTS"

@@ -21,8 +21,9 @@
  *   -w WARM    passes over the hot set before the streams (3)
  *   -C         corrupt one byte before verifying (the run must fail)
  *
- * Output: one JSON line with the hot-set cost, then one for the
- * verification. Exit status: 0 if every page kept its pattern, 1 if any
+ * Output: one JSON line with the hot-set cost ("hot_refault_pct": the
+ * refaults of the hot-set passes, in % of the pages those passes touch),
+ * then one for the verification. Exit status: 0 if every page kept its pattern, 1 if any
  * changed, 2 on a setup error.
  */
 #include <sys/mman.h>
@@ -144,7 +145,7 @@ int main(int argc, char **argv)
 	       "\"hot_refault_pct\":%.2f,\"hot_pass_ms\":%.1f,\"all_majflt\":%ld,"
 	       "\"all_refaults\":%ld,\"seconds\":%.2f}\n",
 	       unit_mib, hot, stream, streams, hot_majflt, hot_refaults,
-	       100.0 * hot_majflt / (hot_pages * streams), hot_ms, all_majflt,
+	       100.0 * hot_refaults / (hot_pages * streams), hot_ms, all_majflt,
 	       all_refaults, (now_us() - t0) / 1e6);
 	fflush(stdout);
 

@@ -176,11 +176,20 @@ static inline double pct(const double *sorted, long n, double p)
 	return sorted[i];
 }
 
-/* Sort a copy of @v and print it as "<prefix>_p50_us":...,... p95, p99, max */
+/*
+ * Sort a copy of @v and print it as "<prefix>_p50_us":...,... p95, p99,
+ * max; with nothing to sort, each is null (not measured, not 0)
+ */
 static inline void print_percentiles(const char *prefix, const double *v, long n)
 {
-	double *s = calloc(n ? n : 1, sizeof(*s));
+	double *s;
 
+	if (!n) {
+		printf("\"%s_p50_us\":null,\"%s_p95_us\":null,\"%s_p99_us\":null,\"%s_max_us\":null",
+		       prefix, prefix, prefix, prefix);
+		return;
+	}
+	s = calloc(n, sizeof(*s));
 	if (!s)
 		die("calloc");
 	memcpy(s, v, n * sizeof(*s));
