@@ -98,10 +98,12 @@ quiet() {
 		[ -n "$(field /tmp/w.out node1_wakeups_per_s)" ]
 }
 expect "idle_counts_kcompactd_wakeups_on_both_nodes" quiet
-# Node 1 filled and fragmented: kcompactd1 must start within 30 s at 20.
+# Node 1 filled and fragmented: kcompactd1 must start within 40 s at 20.
+# Not sooner: a proactive pass of the suites before this one that did not
+# lower node 1's score defers the next one by 64 polls (32 s).
 react() {
 	prepare_fill
-	ok_run /tmp/w.out idle -q 1 -F 24 -n 1 -T 30 || return 1
+	ok_run /tmp/w.out idle -q 1 -F 24 -n 1 -T 40 || return 1
 	r=$(field /tmp/w.out reaction_ms)
 	ktap_print_msg "kcompactd1 started ${r} ms after the release"
 	[ "$(field /tmp/w.out reacted)" = 1 ]
