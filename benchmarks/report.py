@@ -301,6 +301,8 @@ def plot(sc, name, variants, by_variant, out_dir):
         'set style fill solid 0.7 border -1',
         'set key top left',
         'set grid ytics',
+        'set xtics rotate by -25 scale 0',
+        'set bmargin 6',
         # values far apart (a floor of microseconds beside milliseconds)
         # need a log scale to be seen at all
         ('set logscale y\nset yrange [%s:%s]' % (ymin / 2, ymax * 3)

@@ -11,7 +11,7 @@ start frag /tmp/frag.out /tmp/frag.ready fragment -F "$FILL_MARGIN_MIB" -r /tmp/
 {
 	frag=$BG
 	vmstat_snap /tmp/vm.before
-	start hot /tmp/hot.out /tmp/hot.ready hotset -m "$HOT_MIB" -t "$HOT_SEC" -r /tmp/hot.ready &&
+	start hot /tmp/hot.out /tmp/hot.ready hotset -m "$HOT_MIB" -s "$HOT_SPREAD" -t "$HOT_SEC" -r /tmp/hot.ready &&
 	{
 		hot=$BG
 		# a write of a non-zero value wakes kcompactd on every node

@@ -30,7 +30,7 @@ applied "$1" lru_gen="$(cat $LG)" memory_max="$(cat $CG/lruseed/memory.max)" \
 	swap="$(awk '$1 == "/dev/zram0" { print $3 }' /proc/swaps) KiB"
 vmstat_snap /tmp/vm.before
 run lru lruseed -g $CG/lruseed -u "$UNIT_MIB" -H "$HOT_UNITS" -S "$STREAM_UNITS" \
-	-s "$STREAMS" -w "$WARM"
+	-s "$STREAMS" -w "$WARM" -e "$EVERY"
 vmstat_snap /tmp/vm.after
 vmstat_delta run /tmp/vm.before /tmp/vm.after
 # The limit must have bitten, or the "refaults" are zeros that mean nothing

@@ -7,8 +7,13 @@
  * a page that compaction migrated shows up as a PFN change. At the end
  * every page is checked against its pattern: a changed page fails.
  *
- * usage: hotset -m MIB (-t SEC | -R ROUNDS) [-n NODE] [-r FILE] [-C]
+ * usage: hotset -m MIB (-t SEC | -R ROUNDS) [-s SPREAD] [-n NODE] [-r FILE]
+ *              [-C]
  *   -m MIB     size of the hot set (base pages, MADV_NOHUGEPAGE)
+ *   -s SPREAD  fill SPREAD times as much and keep one page in SPREAD
+ *              (default 1): the hot set spreads over physical memory as
+ *              a fragmenter's held pages do, instead of sitting wherever
+ *              the allocator had free pages last
  *   -t SEC     touch it for SEC seconds, or until SIGTERM/SIGINT/SIGUSR1
  *   -R ROUNDS  or for ROUNDS rounds
  *   -n NODE    allocate on NODE only (MPOL_BIND)
@@ -32,21 +37,32 @@
 #define PFN_MASK	((1ULL << 55) - 1)
 #define PM_PRESENT	(1ULL << 63)
 
-/* Read the PFNs of @npages pages at @mem into @pfn (0: not present) */
+static long spread = 1;
+static uint64_t *pm;	/* pagemap entries of the whole region */
+
+/* The PFNs of the @npages hot pages (every spread-th page at @mem) */
 static void read_pfns(int fd, const uint8_t *mem, unsigned long npages, uint64_t *pfn)
 {
 	off_t off = (uintptr_t)mem / PAGE * 8;
-	size_t want = npages * 8, got = 0;
+	size_t want = npages * spread * 8, got = 0;
 
 	while (got < want) {
-		ssize_t n = pread(fd, (char *)pfn + got, want - got, off + got);
+		ssize_t n = pread(fd, (char *)pm + got, want - got, off + got);
 
 		if (n <= 0)
 			die("reading /proc/self/pagemap");
 		got += n;
 	}
-	for (unsigned long p = 0; p < npages; p++)
-		pfn[p] = (pfn[p] & PM_PRESENT) ? (pfn[p] & PFN_MASK) : 0;
+	for (unsigned long p = 0; p < npages; p++) {
+		uint64_t e = pm[p * spread];
+
+		pfn[p] = (e & PM_PRESENT) ? (e & PFN_MASK) : 0;
+	}
+}
+
+static inline uint8_t *hot_page(uint8_t *mem, unsigned long p)
+{
+	return mem + p * spread * PAGE;
 }
 
 int main(int argc, char **argv)
@@ -61,9 +77,10 @@ int main(int argc, char **argv)
 	sigset_t set;
 
 	workload_name = "hotset";
-	while ((opt = getopt(argc, argv, "+m:t:R:n:r:C")) != -1) {
+	while ((opt = getopt(argc, argv, "+m:t:R:s:n:r:C")) != -1) {
 		switch (opt) {
 		case 'm': mib = atol(optarg); break;
+		case 's': spread = atol(optarg); break;
 		case 't': sec = atol(optarg); break;
 		case 'R': max_rounds = atol(optarg); break;
 		case 'n': node = atol(optarg); break;
@@ -74,28 +91,33 @@ int main(int argc, char **argv)
 			return 2;
 		}
 	}
-	if (mib < 1 || (sec < 0) == (max_rounds < 1)) {
-		fprintf(stderr, "hotset: give -m MIB and one of -t SEC, -R ROUNDS\n");
+	if (mib < 1 || (sec < 0) == (max_rounds < 1) || spread < 1 || spread > 64) {
+		fprintf(stderr, "hotset: give -m MIB and one of -t SEC, -R ROUNDS; -s 1 to 64\n");
 		return 2;
 	}
 	npages = mib * (1UL << 20) / PAGE;
 	block_end_signals(&set);
 	bind_node(node);
 
-	mem = mmap(NULL, npages * PAGE, PROT_READ | PROT_WRITE,
+	mem = mmap(NULL, npages * spread * PAGE, PROT_READ | PROT_WRITE,
 		   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	if (mem == MAP_FAILED)
 		die("mmap");
-	if (madvise(mem, npages * PAGE, MADV_NOHUGEPAGE))
+	if (madvise(mem, npages * spread * PAGE, MADV_NOHUGEPAGE))
 		die("madvise(MADV_NOHUGEPAGE)");
-	pattern_fill(SEED, mem, 0, npages);
+	/* fill it all, then keep page 0 of every spread */
+	pattern_fill(SEED, mem, 0, npages * spread);
+	for (unsigned long p = 0; spread > 1 && p < npages; p++)
+		if (madvise(hot_page(mem, p) + PAGE, (spread - 1) * PAGE, MADV_DONTNEED))
+			die("madvise(MADV_DONTNEED)");
 
 	pfn0 = calloc(npages, sizeof(*pfn0));
 	pfn_prev = calloc(npages, sizeof(*pfn_prev));
 	pfn = calloc(npages, sizeof(*pfn));
 	ever = calloc(npages, 1);
+	pm = calloc(npages * spread, sizeof(*pm));
 	lat = calloc(cap, sizeof(*lat));
-	if (!pfn0 || !pfn_prev || !pfn || !ever || !lat)
+	if (!pfn0 || !pfn_prev || !pfn || !ever || !lat || !pm)
 		die("calloc");
 	fd = open("/proc/self/pagemap", O_RDONLY);
 	if (fd < 0)
@@ -115,7 +137,7 @@ int main(int argc, char **argv)
 		double t0 = now_us();
 
 		for (unsigned long p = 0; p < npages; p++) {
-			volatile uint64_t *w = (volatile uint64_t *)(mem + p * PAGE + (p % 8) * 8);
+			volatile uint64_t *w = (volatile uint64_t *)(hot_page(mem, p) + (p % 8) * 8);
 
 			*w = *w;
 		}
@@ -142,16 +164,17 @@ int main(int argc, char **argv)
 			break;
 	}
 
-	printf("{\"workload\":\"hotset\",\"event\":\"touched\",\"mib\":%ld,\"pages\":%lu,"
+	printf("{\"workload\":\"hotset\",\"event\":\"touched\",\"mib\":%ld,\"spread\":%ld,\"pages\":%lu,"
 	       "\"rounds\":%ld,\"migrated_pages\":%lu,\"migrated_pct\":%.2f,\"pfn_changes\":%lu,",
-	       mib, npages, rounds, moved, 100.0 * moved / npages, changes);
+	       mib, spread, npages, rounds, moved, 100.0 * moved / npages, changes);
 	print_percentiles("round", lat, rounds);
 	printf("}\n");
 	fflush(stdout);
 
 	if (corrupt)
 		mem[4095] ^= 0x80;
-	bad = pattern_check(SEED, mem, 0, npages, 0);
+	for (unsigned long p = 0; p < npages; p++)
+		bad += pattern_check(SEED, hot_page(mem, p), p * spread, 1, bad);
 	print_verified(npages, bad);
 	return bad ? 1 : 0;
 }

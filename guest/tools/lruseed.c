@@ -2,7 +2,10 @@
 /*
  * lruseed: the 2020 anonymous-LRU workingset scenario. A hot set of HOT
  * units is touched a few times, then STREAMS streams of STREAM use-once
- * units are written, each followed by one pass over the hot set. Run in
+ * units are written; the hot set stays in use: a pass over it after every
+ * EVERY units of a stream and at its end. (Hot means used between
+ * reclaim's looks: no LRU can tell a set that sits idle while the streams
+ * run from the streams.) Run in
  * a memory cgroup whose limit is below the total, with swap, the streams
  * push memory out; a good LRU keeps the hot set and sends the use-once
  * units to swap. What the hot-set passes fault back in is the cost:
@@ -11,7 +14,7 @@
  * its pattern: a changed page fails.
  *
  * usage: lruseed -g CGROUP -u UNIT_MIB -H HOT -S STREAM [-s STREAMS]
- *                [-w WARM] [-C]
+ *                [-w WARM] [-e EVERY] [-C]
  *   -g CGROUP  a cgroup v2 directory: the process moves itself there and
  *              reads its memory.stat
  *   -u MIB     unit size
@@ -19,10 +22,12 @@
  *   -S STREAM  units per use-once stream (50)
  *   -s STREAMS number of streams (2)
  *   -w WARM    passes over the hot set before the streams (3)
+ *   -e EVERY   a hot-set pass after every EVERY units of a stream (5)
  *   -C         corrupt one byte before verifying (the run must fail)
  *
- * Output: one JSON line with the hot-set cost ("hot_refault_pct": the
- * refaults of the hot-set passes, in % of the pages those passes touch),
+ * Output: one JSON line with the hot-set cost of the passes during and
+ * after the streams ("hot_refault_pct": their refaults in % of the pages
+ * they touch),
  * then one for the verification. Exit status: 0 if every page kept its pattern, 1 if any
  * changed, 2 on a setup error.
  */
@@ -72,18 +77,18 @@ static void touch(const uint8_t *m, unsigned long npages)
 
 int main(int argc, char **argv)
 {
-	long unit_mib = 0, hot = 0, stream = 0, streams = 2, warm = 3;
+	long unit_mib = 0, hot = 0, stream = 0, streams = 2, warm = 3, every = 5, passes = 0;
 	long hot_majflt = 0, hot_refaults = 0, all_refaults, all_majflt, r0, m0;
 	unsigned long hot_pages, stream_pages, bad = 0, checked;
 	const char *cg = NULL;
 	uint8_t *hotm, **streamm;
 	int corrupt = 0, opt, fd;
-	double t0, hot_ms = 0;
+	double t0, t, hot_ms = 0;
 	char path[512], pid[32];
 	size_t unit;
 
 	workload_name = "lruseed";
-	while ((opt = getopt(argc, argv, "+g:u:H:S:s:w:C")) != -1) {
+	while ((opt = getopt(argc, argv, "+g:u:H:S:s:w:e:C")) != -1) {
 		switch (opt) {
 		case 'g': cg = optarg; break;
 		case 'u': unit_mib = atol(optarg); break;
@@ -91,13 +96,14 @@ int main(int argc, char **argv)
 		case 'S': stream = atol(optarg); break;
 		case 's': streams = atol(optarg); break;
 		case 'w': warm = atol(optarg); break;
+		case 'e': every = atol(optarg); break;
 		case 'C': corrupt = 1; break;
 		default:
 			fprintf(stderr, "usage: see the comment at the top of lruseed.c\n");
 			return 2;
 		}
 	}
-	if (!cg || unit_mib < 1 || hot < 1 || stream < 1 || streams < 1 || warm < 0) {
+	if (!cg || unit_mib < 1 || hot < 1 || stream < 1 || streams < 1 || warm < 0 || every < 1) {
 		fprintf(stderr, "lruseed: give -g CGROUP -u UNIT_MIB -H HOT -S STREAM\n");
 		return 2;
 	}
@@ -124,28 +130,34 @@ int main(int argc, char **argv)
 	if (!streamm)
 		die("calloc");
 	for (long s = 0; s < streams; s++) {
-		double t;
+		uint8_t *m = map_units(stream, unit);
 
-		streamm[s] = map_units(stream, unit);
-		pattern_fill(SEED, streamm[s], hot_pages + s * stream_pages, stream_pages);
-		/* the hot set's pass after the stream: what did it lose? */
-		r0 = refaults();
-		m0 = majflt();
-		t = now_us();
-		touch(hotm, hot_pages);
-		hot_ms += (now_us() - t) / 1e3;
-		hot_refaults += refaults() - r0;
-		hot_majflt += majflt() - m0;
+		streamm[s] = m;
+		for (long u = 0; u < stream; u++) {
+			pattern_fill(SEED, m + u * unit, hot_pages + s * stream_pages + u * (unit / PAGE),
+				     unit / PAGE);
+			/* the hot set in use: a pass every EVERY units, and after the stream */
+			if ((u + 1) % every && u + 1 < stream)
+				continue;
+			r0 = refaults();
+			m0 = majflt();
+			t = now_us();
+			touch(hotm, hot_pages);
+			hot_ms += (now_us() - t) / 1e3;
+			hot_refaults += refaults() - r0;
+			hot_majflt += majflt() - m0;
+			passes++;
+		}
 	}
 	all_refaults = refaults() - all_refaults;
 	all_majflt = majflt() - all_majflt;
 
 	printf("{\"workload\":\"lruseed\",\"event\":\"streams\",\"unit_mib\":%ld,\"hot_units\":%ld,"
-	       "\"stream_units\":%ld,\"streams\":%ld,\"hot_majflt\":%ld,\"hot_refaults\":%ld,"
-	       "\"hot_refault_pct\":%.2f,\"hot_pass_ms\":%.1f,\"all_majflt\":%ld,"
-	       "\"all_refaults\":%ld,\"seconds\":%.2f}\n",
-	       unit_mib, hot, stream, streams, hot_majflt, hot_refaults,
-	       100.0 * hot_refaults / (hot_pages * streams), hot_ms, all_majflt,
+	       "\"stream_units\":%ld,\"streams\":%ld,\"hot_passes\":%ld,\"hot_majflt\":%ld,"
+	       "\"hot_refaults\":%ld,\"hot_refault_pct\":%.2f,\"hot_pass_ms\":%.1f,"
+	       "\"all_majflt\":%ld,\"all_refaults\":%ld,\"seconds\":%.2f}\n",
+	       unit_mib, hot, stream, streams, passes, hot_majflt, hot_refaults,
+	       100.0 * hot_refaults / (hot_pages * passes), hot_ms, all_majflt,
 	       all_refaults, (now_us() - t0) / 1e6);
 	fflush(stdout);
 
