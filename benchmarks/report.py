@@ -13,7 +13,7 @@
       line of summary; exit status 1 when the run failed.
 
   report.py report --results RESULTS_JSONL --scenarios-dir DIR
-                   --out-dir DIR --command CMD [--accel A] [--smoke 0|1]
+                   --out-dir DIR --command CMD [--series TEXT] [--smoke 0|1]
                    SCENARIO...
       mmtests-style tables for each scenario: the base kernel as 0.00%
       beside the patched one, setting by setting, and where a scenario has
@@ -41,15 +41,13 @@ import sys
 def scenario_vars(path, smoke=0):
     """The scenario file's variables, as the shell sees them (with the
     SMOKE_ values in smoke mode, as the runner and the guest do)."""
-    names = ['DESCRIPTION', 'METRICS', 'HEADLINE', 'PLOT', 'SETTINGS', 'RUNS',
+    names = ['METRICS', 'HEADLINE', 'PLOT', 'SETTINGS', 'RUNS',
              'GUEST_MEM_MB', 'GUEST_CPUS', 'GUEST_NODES', 'PHASES']
-    script = '. "$1"; '
-    if smoke:
-        script += ('for v in $(set | sed -n "s/^SMOKE_\\([A-Z0-9_]*\\)=.*/\\1/p"); do '
-                   'eval "$v=\\$SMOKE_$v"; done; ')
-    script += ' '.join('printf "%%s\\0" "${%s:-}";' % n for n in names)
-    out = subprocess.run(['bash', '-c', script, 'scenario', path], check=True,
-                         capture_output=True, text=True).stdout
+    loader = os.path.join(os.path.dirname(os.path.abspath(__file__)), 'guest', 'scenario.sh')
+    script = '. "$1"; load_scenario "$2" "$3"; ' + \
+        ' '.join('printf "%%s\\0" "${%s:-}";' % n for n in names)
+    out = subprocess.run(['bash', '-c', script, 'scenario', loader, path, str(smoke)],
+                         check=True, capture_output=True, text=True).stdout
     vals = dict(zip(names, out.split('\0')))
     vals['METRICS'] = [m.split(':') for m in vals['METRICS'].split()]
     vals['PLOT'] = vals['PLOT'].split()
@@ -330,7 +328,7 @@ def report(a):
         for r in ok:
             by_variant.setdefault((r['kernel'], r['setting']), []).append(r)
         guest = next((r['guest'] for r in ok if r['guest'].get('kernel')), {})
-        accel = sorted({r['accel'] for r in mine}) or [a.accel]
+        accel = sorted({r['accel'] for r in mine}) or ['-']
         md = ['# %s' % name, '']
         if a.smoke == 1:
             md += ['**Smoke run (make check): the SMOKE_ sizes, a few seconds each. '
@@ -407,7 +405,6 @@ def main():
     r.add_argument('--scenarios-dir', required=True)
     r.add_argument('--out-dir', required=True)
     r.add_argument('--command', required=True)
-    r.add_argument('--accel', default='tcg')
     r.add_argument('--smoke', type=int, default=0)
     r.add_argument('--series', default='patches/')
     r.add_argument('scenarios', nargs='+')

@@ -109,15 +109,13 @@ INITRD=$out/initramfs.cpio
 "$REPO_DIR/scripts/initramfs.sh" --tree "$KTREE" --out "$INITRD" --bench-modules "$out/modules"
 
 # ---- the plan: scenario, run, setting, kernel (alternating) -------------------
-# scenario_var SCENARIO VAR: VAR of the scenario file, SMOKE_VAR in smoke mode
+# scenario_var SCENARIO VAR: VAR of the scenario file (SMOKE_VAR in smoke mode)
 scenario_var() {
 	(
 		set +u
-		# shellcheck disable=SC1090
-		. "$BENCH/scenarios/$1"
-		v=$2
-		if [ $smoke = 1 ]; then sv=SMOKE_$2; [ -z "${!sv:-}" ] || v=$sv; fi
-		printf '%s\n' "${!v:-}"
+		. "$BENCH/guest/scenario.sh"
+		load_scenario "$BENCH/scenarios/$1" $smoke
+		printf '%s\n' "${!2:-}"
 	)
 }
 PLAN=()

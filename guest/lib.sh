@@ -67,3 +67,29 @@ prepare_fill() {
 	done
 	ktap_print_msg "node1 per-cpu lists: $(pcp_pages) pages; min_free_kbytes $(cat /proc/sys/vm/min_free_kbytes)"
 }
+
+# start_frag ARGS...: fragment node 1 (fragment -n 1 ARGS, after
+# prepare_fill) and wait until it is done; its PID is in $frag
+start_frag() {
+	prepare_fill
+	rm -f /tmp/frag.ready
+	fragment -n 1 "$@" -r /tmp/frag.ready >/tmp/frag.out 2>&1 &
+	frag=$!
+	t=0
+	while [ ! -e /tmp/frag.ready ] && [ $t -lt 300 ]; do
+		kill -0 $frag 2>/dev/null || break
+		sleep 1
+		t=$((t + 1))
+	done
+	show_file /tmp/frag.out
+	[ -e /tmp/frag.ready ]
+}
+# stop PID OUT: end a workload's hold; it must verify every page
+stop() {
+	kill -TERM "$1" 2>/dev/null
+	wait "$1"
+	st=$?
+	tail -n 1 "$2" >/tmp/last
+	show_file /tmp/last
+	[ $st = 0 ] && grep -q '"corrupt_pages":0}' "$2"
+}

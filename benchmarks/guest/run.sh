@@ -23,12 +23,8 @@ if [ -z "$scenario" ] || [ ! -f "$f" ]; then
 	echo "{\"phase\":\"end\",\"workload\":\"bench\",\"event\":\"end\",\"status\":2,\"failed\":\"no scenario '$scenario'\"}"
 	exit 2
 fi
-. "$f"
-if [ "$smoke" = 1 ]; then
-	for v in $(set | sed -n 's/^SMOKE_\([A-Z0-9_]*\)=.*/\1/p'); do
-		eval "$v=\$SMOKE_$v"
-	done
-fi
+. /bench/scenario.sh
+load_scenario "$f" "$smoke"
 if [ "$corrupt" = 1 ]; then
 	# the workloads are found in PATH: put wrappers that add -C first
 	mkdir -p /tmp/corrupt

@@ -27,30 +27,6 @@ scanned() {
 }
 gstat() { awk -v k="$1" '$1 == k { print $2 }' /proc/vmstat; }
 
-# start_frag ARGS...: fragment node 1 (kcompactd off), wait until it is done
-start_frag() {
-	prepare_fill
-	rm -f /tmp/frag.ready
-	fragment -n 1 "$@" -r /tmp/frag.ready >/tmp/frag.out 2>&1 &
-	frag=$!
-	t=0
-	while [ ! -e /tmp/frag.ready ] && [ $t -lt 300 ]; do
-		kill -0 $frag 2>/dev/null || break
-		sleep 1
-		t=$((t + 1))
-	done
-	show_file /tmp/frag.out
-	[ -e /tmp/frag.ready ]
-}
-# stop PID OUT: end a workload's hold; it must verify every page
-stop() {
-	kill -TERM "$1" 2>/dev/null
-	wait "$1"
-	st=$?
-	tail -n 1 "$2" >/tmp/last
-	show_file /tmp/last
-	[ $st = 0 ] && grep -q '"corrupt_pages":0}' "$2"
-}
 # settle: wait (60 s at most) until node 1's pass counter stays put for 3 s
 settle() {
 	t=0 same=0 last=-1

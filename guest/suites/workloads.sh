@@ -60,33 +60,19 @@ hot_pfns() {
 expect "hotset_verifies_and_reads_pfns" hot_pfns
 # On fragmented node 1 the hot set lands in the holes; a full compaction
 # of the node then moves some of it, and the PFN check must see that.
-wait_file() {
-	t=0
-	while [ ! -e "$1" ] && [ $t -lt 300 ]; do sleep 1; t=$((t + 1)); done
-	[ -e "$1" ]
-}
 min_free=$(cat /proc/sys/vm/min_free_kbytes)
 hot_moves() {
-	rm -f /tmp/frag.ready /tmp/hot.ready
-	prepare_fill
-	fragment -n 1 -F 48 -r /tmp/frag.ready >/tmp/frag.out 2>&1 &
-	f=$!
-	wait_file /tmp/frag.ready || { show_file /tmp/frag.out; kill $f; return 1; }
+	start_frag -F 48 || return 1
+	rm -f /tmp/hot.ready
 	hotset -n 1 -m 16 -t 60 -r /tmp/hot.ready >/tmp/w.out 2>&1 &
 	h=$!
-	wait_file /tmp/hot.ready
+	t=0
+	while [ ! -e /tmp/hot.ready ] && [ $t -lt 300 ]; do sleep 1; t=$((t + 1)); done
 	echo 1 >/sys/devices/system/node/node1/compact
-	kill -TERM $h
-	wait $h
+	stop $h /tmp/w.out
 	st=$?
-	show_file /tmp/w.out
-	kill -TERM $f
-	wait $f
-	fst=$?
-	tail -n 1 /tmp/frag.out >/tmp/frag.last
-	show_file /tmp/frag.last
-	echo "$min_free" >/proc/sys/vm/min_free_kbytes
-	[ $st = 0 ] && [ $fst = 0 ] && [ "$(field /tmp/w.out migrated_pages)" -gt 0 ]
+	ktap_print_msg "$(grep '"event":"touched"' /tmp/w.out)"
+	stop $frag /tmp/frag.out && [ $st = 0 ] && [ "$(field /tmp/w.out migrated_pages)" -gt 0 ]
 }
 expect "hotset_sees_pages_that_compaction_migrated" hot_moves
 expect "hotset_catches_a_flipped_byte" caught /tmp/w.out '"corrupt_pages":1' hotset -m 4 -R 2
