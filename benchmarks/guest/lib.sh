@@ -97,23 +97,20 @@ kalloc() {
 vmstat_snap() {
 	grep -E '^(compact_|thp_|pgmigrate_|pgmajfault |pswpin |pswpout |workingset_refault_anon )' \
 		/proc/vmstat >"$1"
-	echo "kcompactd_cpu_ns $(kcompactd_ns)" >>"$1"
+	ns=$(kcompactd_ns)
+	[ -z "$ns" ] || echo "kcompactd_cpu_ns $ns" >>"$1"
 }
 
-# kcompactd_ns: CPU time of all kcompactd threads, in ns: from
-# /proc/PID/schedstat (configs/bench.config has it), else utime + stime
-# of /proc/PID/stat in clock ticks (USER_HZ, 100)
+# kcompactd_ns: CPU time of all kcompactd threads, in ns, from
+# /proc/PID/schedstat (SCHEDSTATS, set by configs/bench.config); nothing
+# without it, so that kcompactd_cpu_s is missing (and the run fails), not 0
 kcompactd_ns() {
 	total=0
 	for d in /proc/[0-9]*; do
 		case "$(cat "$d/comm" 2>/dev/null)" in
 		kcompactd*)
-			if [ -r "$d/schedstat" ]; then
-				ns=$(cut -d' ' -f1 "$d/schedstat")
-			else
-				ns=$(sed 's/.*) //' "$d/stat" | awk '{ print ($12 + $13) * 10000000 }')
-			fi
-			total=$((total + ns))
+			[ -r "$d/schedstat" ] || return
+			total=$((total + $(cut -d' ' -f1 "$d/schedstat")))
 			;;
 		esac
 	done
@@ -124,6 +121,7 @@ kcompactd_ns() {
 vmstat_delta() {
 	awk -v phase="$1" '
 	FNR == NR { before[$1] = $2; next }
+	!($1 in before) { next }
 	{ d = $2 - before[$1]
 	  if ($1 == "kcompactd_cpu_ns") { out = out sprintf(",\"kcompactd_cpu_s\":%.3f", d / 1e9); next }
 	  out = out sprintf(",\"%s\":%.0f", $1, d) }
@@ -163,8 +161,8 @@ thp_setup() {
 	set_knob /sys/kernel/mm/transparent_hugepage/defrag "$THP_DEFRAG"
 }
 
-# guest_info: what ran (after thp_setup); a jiffies clocksource makes every time a multiple
-# of the tick, so it fails the run
+# guest_info: what ran (after thp_setup); a jiffies clocksource makes
+# every time a multiple of the tick, so it fails the run
 guest_info() {
 	cs=$(cat /sys/devices/system/clocksource/clocksource0/current_clocksource)
 	patched=false
