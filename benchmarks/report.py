@@ -346,7 +346,7 @@ def report(a):
                   guest.get('thp_defrag')),
                '- Phases (the first word of each metric): %s' % (sc['PHASES'] or '-'),
                '- Kernels: base = %s unpatched; patched = the same with the %s applied; '
-               'both allnoconfig + configs/guest.config + configs/bench.config'
+               'both allnoconfig + configs/guest.config, booted with kunit.enable=0'
                % (guest.get('kernel') or '?', a.series),
                '- Runs: %d finished and verified, %d failed; kernels booted alternately'
                % (len(ok), len(bad)),

@@ -6,7 +6,8 @@
 #
 # usage: benchmarks/run.sh [-h] [--runs N] [--smoke] [--corrupt]
 #                          [--kernels base,patched] [--out DIR]
-#                          [--results DIR] [SCENARIO...]
+#                          [--results DIR] [--patched-build TREE:OUT]
+#                          [SCENARIO...]
 #   SCENARIO       files in benchmarks/scenarios (default: $SCENARIOS, or
 #                  thp-frag mthp-64k idle; with --smoke, all of them)
 #   --runs N       runs of each setting on each kernel (default: the
@@ -20,12 +21,20 @@
 #                  under the cache, $PCOMPACT_CACHE/bench/)
 #   --results DIR  where the report goes: SCENARIO.md and SCENARIO.png
 #                  (default benchmarks/results; with --smoke, DIR/report)
+#   --patched-build TREE:OUT
+#                  the patched kernel is already built: source tree TREE
+#                  (the series applied, at its tip), build directory OUT
+#                  (with configs/guest.config; make check passes its own)
+#
+# Both kernels are allnoconfig + configs/guest.config, the config of make
+# check, booted with kunit.enable=0; the base tree lacks the series'
+# Kconfig symbols (COMPACTION_KUNIT_TEST), which its build names and skips.
 #
 # Exit status: 0 when every run finished and every workload verified its
 # memory, 1 otherwise (the failed runs are listed and kept in --out).
 . "$(dirname "$0")/../scripts/lib.sh"
 
-runs= smoke=0 corrupt=0 kernels=base,patched out= results=
+runs= smoke=0 corrupt=0 kernels=base,patched out= results= prebuilt=
 scenarios=()
 while [ $# -gt 0 ]; do
 	case "$1" in
@@ -36,6 +45,7 @@ while [ $# -gt 0 ]; do
 	--kernels) kernels=$2; shift ;;
 	--out) out=$2; shift ;;
 	--results) results=$2; shift ;;
+	--patched-build) prebuilt=$2; shift ;;
 	-*) die "unknown option $1 (see -h)" ;;
 	*) scenarios+=("$1") ;;
 	esac
@@ -75,10 +85,16 @@ export LOG_DIR=$out/logs
 "$REPO_DIR/scripts/deps.sh"
 "$REPO_DIR/scripts/base-tree.sh" >/dev/null
 base=$(base_commit)
-FRAGS=(--fragment "$REPO_DIR/configs/guest.config" --fragment "$REPO_DIR/configs/bench.config")
+FRAGS=(--fragment "$REPO_DIR/configs/guest.config")
 declare -A IMAGE
 for k in "${KERNELS[@]}"; do
-	if [ "$k" = base ]; then
+	skip_absent=()
+	if [ "$k" = patched ] && [ -n "$prebuilt" ]; then
+		wt=${prebuilt%%:*} kout=${prebuilt#*:}
+		[ -f "$kout/arch/x86/boot/bzImage" ] && [ -f "$kout/Module.symvers" ] ||
+			die "--patched-build $prebuilt: no bzImage and Module.symvers in $kout (build targets: bzImage modules)"
+		log "bench: the patched kernel as built in $kout ($(git -C "$wt" log -1 --format='%h %s' | cut -c1-60))"
+	elif [ "$k" = base ]; then
 		wt=$BENCH_BASE_DIR/src
 		git -C "$KERNEL_TREE" worktree prune
 		[ -e "$wt/.git" ] || { mkdir -p "$BENCH_BASE_DIR"; git -C "$KERNEL_TREE" worktree add -q --detach "$wt" "$base"; }
@@ -87,13 +103,17 @@ for k in "${KERNELS[@]}"; do
 			git -C "$wt" clean -q -fdx
 		fi
 		kout=$BENCH_BASE_DIR/guest
+		skip_absent=(--skip-absent)
 	else
 		wt=$("$REPO_DIR/scripts/apply.sh" --bench)
 		kout=$BENCH_DIR/guest
 	fi
-	log "bench: building the $k kernel ($(git -C "$wt" log -1 --format='%h %s' | cut -c1-60))"
-	LOG_DIR=$out/logs/$k "$REPO_DIR/scripts/build.sh" --tree "$wt" --out "$kout" "${FRAGS[@]}" bzImage modules ||
-		die "the $k kernel did not build (log: $out/logs/$k/build-guest.log)"
+	if [ "$k" = base ] || [ -z "$prebuilt" ]; then
+		log "bench: building the $k kernel ($(git -C "$wt" log -1 --format='%h %s' | cut -c1-60))"
+		LOG_DIR=$out/logs/$k "$REPO_DIR/scripts/build.sh" --tree "$wt" --out "$kout" "${FRAGS[@]}" \
+			"${skip_absent[@]}" bzImage modules ||
+			die "the $k kernel did not build (log: $out/logs/$k/build-guest.log)"
+	fi
 	IMAGE[$k]=$kout/arch/x86/boot/bzImage
 	KTREE=$wt
 	# khugehog.ko, built against this kernel (out of the repository)
@@ -158,7 +178,7 @@ for p in "${PLAN[@]}"; do
 		GUEST_NODES=$(scenario_var "$s" GUEST_NODES) BOOT_QUIET=1 \
 		"$REPO_DIR/scripts/boot.sh" --bench --log-dir "$dir" --timeout "${BOOT_TIMEOUT:-$((${EST[$s]:-90} * 4 + 120))}" \
 		--kernel "${IMAGE[$k]}" --initrd "$INITRD" \
-		--append "pcompact.bench=$s pcompact.setting=$set pcompact.kernel=$k pcompact.smoke=$smoke pcompact.corrupt=$corrupt" \
+		--append "kunit.enable=0 pcompact.bench=$s pcompact.setting=$set pcompact.kernel=$k pcompact.smoke=$smoke pcompact.corrupt=$corrupt" \
 		>"$dir/boot.out" 2>&1 || rc=$?
 	summary=$(python3 -B "$BENCH/report.py" ingest --scenario-file "$BENCH/scenarios/$s" \
 		--scenario "$s" --kernel "$k" --setting "$set" --run "$r" --boot-status "$rc" \

@@ -2,20 +2,24 @@
 # Configure and build a guest kernel out of tree, with ccache.
 #
 # usage: scripts/build.sh [-h] --tree DIR --out DIR [--fragment F]...
-#                         [--no-config-check] [--quiet] [TARGET...]
+#                         [--no-config-check] [--skip-absent] [--quiet]
+#                         [TARGET...]
 #   --tree DIR         kernel source tree (a worktree of the base)
 #   --out DIR          build directory (O=), reused between runs
 #   --fragment F       kconfig fragment on top of allnoconfig; repeatable;
 #                      default configs/guest.config
 #   --no-config-check  do not fail when an option of a fragment did not
 #                      stick (for older commits that lack a symbol)
+#   --skip-absent      check every option but those whose symbol no Kconfig
+#                      file of the tree defines, and name each one skipped
+#                      (the unpatched base lacks the series' symbols)
 #   TARGET             make targets (default: bzImage), e.g. mm/compaction.o
 #
 # The .config is x86_64 allnoconfig with the fragments forced in through
 # KCONFIG_ALLCONFIG; then every option of the fragments is checked.
 . "$(dirname "$0")/lib.sh"
 
-tree= out= check=1 quiet=0
+tree= out= check=1 quiet=0 skip_absent=0
 fragments=()
 targets=()
 while [ $# -gt 0 ]; do
@@ -25,6 +29,7 @@ while [ $# -gt 0 ]; do
 	--out) out=$2; shift ;;
 	--fragment) fragments+=("$2"); shift ;;
 	--no-config-check) check=0 ;;
+	--skip-absent) skip_absent=1 ;;
 	--quiet) quiet=1 ;;
 	-*) die "unknown option $1 (see -h)" ;;
 	*) targets+=("$1") ;;
@@ -58,6 +63,11 @@ kconfig_check() {
 	done < <(cat "$@")
 	for sym in "${order[@]}"; do
 		line=${want[$sym]}
+		if [ $skip_absent = 1 ] &&
+			! git -C "$tree" grep -qE "^[[:space:]]*(menu)?config ${sym#CONFIG_}\$" -- '*Kconfig*'; then
+			log "build: not checked, no Kconfig of this tree defines it: $line"
+			continue
+		fi
 		case "$line" in
 		CONFIG_*=*)
 			grep -qxF -- "$line" "$cfg" ||

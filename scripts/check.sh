@@ -8,8 +8,10 @@
 #   am         git am of the whole series onto a fresh branch at the base
 #   checkpatch scripts/checkpatch.pl --strict on every patch: no ERROR or
 #              WARNING (CHECKs are listed)
-#   build      the guest kernel after every patch (bisectable), the last one
-#              with every option of configs/guest.config checked
+#   build      after every patch, the directories it touches and mm/ (the
+#              whole vmlinux after a patch that touches include/); the
+#              guest kernel at the tip, with every option of
+#              configs/guest.config checked
 #   warnings   W=1 and sparse (C=2) on the files the series touches: nothing
 #              new against the base
 #   coccicheck on the files the series touches: nothing new against the base
@@ -17,8 +19,9 @@
 #   boot       the patched guest in QEMU: the KUnit results printed at boot
 #              and the in-guest KTAP tests, both through kunit.py parse
 #   bench      the benchmark harness in smoke mode: every scenario for a few
-#              seconds on the base and the patched kernel (built with
-#              configs/bench.config), the report; then runs whose workloads
+#              seconds on the base and the patched kernel (the guest kernel
+#              built above, and the base with the same config), the
+#              report; then runs whose workloads
 #              flip a byte must fail, naming each workload
 #
 # What counts: one per patch for checkpatch and build, one per file for
@@ -186,14 +189,24 @@ for c in "${COMMITS[@]}"; do
 	"${G[@]}" checkout -q --detach "$c"
 	subj=$("${G[@]}" log -1 --format=%s "$c")
 	if [ $i -lt "$NPATCH" ]; then
-		if "$REPO_DIR/scripts/build.sh" --quiet --no-config-check --tree "$WT" --out "$GUEST_OUT" vmlinux; then
-			pass "build after patch $i/$NPATCH: $subj"
+		# what the patch can break: a header under include/ reaches the
+		# whole tree, a .c file only its directory (mm/ always: the
+		# series' home)
+		mapfile -t changed < <("${G[@]}" diff --name-only "$c^" "$c")
+		if printf '%s\n' "${changed[@]}" | grep -q '^include/'; then
+			targets=(vmlinux)
+		else
+			targets=($(printf '%s\n' mm/x "${changed[@]}" | grep -E '\.[ch]$|^mm/x$' |
+				grep -vE '^(Documentation|tools|include)/' | sed -E 's#/[^/]*$#/#' | sort -u))
+		fi
+		if "$REPO_DIR/scripts/build.sh" --quiet --no-config-check --tree "$WT" --out "$GUEST_OUT" "${targets[@]}"; then
+			pass "build after patch $i/$NPATCH (${targets[*]}): $subj"
 		else
 			fail "build after patch $i/$NPATCH: $subj (log: $LOG_DIR/build-guest.log)"
 			build_ok=0
 		fi
 	else
-		if "$REPO_DIR/scripts/build.sh" --tree "$WT" --out "$GUEST_OUT" bzImage; then
+		if "$REPO_DIR/scripts/build.sh" --tree "$WT" --out "$GUEST_OUT" bzImage modules; then
 			pass "build after patch $i/$NPATCH, guest bzImage with configs/guest.config: $subj"
 		else
 			fail "build of the guest kernel after patch $i/$NPATCH: $subj (log: $LOG_DIR/build-guest.log)"
@@ -303,9 +316,12 @@ fi
 step "benchmark harness: every scenario for a few seconds on the base and the patched kernel"
 smoke_dir=$LOG_DIR/bench-smoke
 smoke_log=$LOG_DIR/bench-smoke.log
-log "  (log: $smoke_log; builds both benchmark kernels the first time, about 10 minutes)"
+log "  (log: $smoke_log; the base kernel is built the first time, mostly from ccache)"
 src=0
-with_progress "$smoke_log" "  bench smoke" "$REPO_DIR/benchmarks/run.sh" --smoke --out "$smoke_dir" \
+# the patched kernel is the guest kernel built above (the same config)
+prebuilt=()
+[ $build_ok = 0 ] || prebuilt=(--patched-build "$WT:$GUEST_OUT")
+with_progress "$smoke_log" "  bench smoke" "$REPO_DIR/benchmarks/run.sh" --smoke --out "$smoke_dir" "${prebuilt[@]}" \
 	>"$smoke_log" 2>&1 || src=$?
 if [ -s "$smoke_dir/results.jsonl" ]; then
 	while IFS=$'\t' read -r ok what why; do
@@ -331,7 +347,7 @@ fi
 # every workload of it. SCENARIO|PHASE: WORKLOAD|RUNS (on one kernel).
 corrupt_log=$LOG_DIR/bench-corrupt.log
 crc=0
-"$REPO_DIR/benchmarks/run.sh" --smoke --corrupt --kernels patched --out "$LOG_DIR/bench-corrupt" \
+"$REPO_DIR/benchmarks/run.sh" --smoke --corrupt --kernels patched --out "$LOG_DIR/bench-corrupt" "${prebuilt[@]}" \
 	thp-frag hotset idle lru-seed >"$corrupt_log" 2>&1 || crc=$?
 missed=()
 for want in "thp-frag|floor: thpalloc|2" "thp-frag|faults: thpalloc|2" "thp-frag|frag: fragment|2" \

@@ -46,7 +46,8 @@ CHECK_BRANCH=pcompact-check
 CHECK_DIR=$PCOMPACT_CACHE/trees$_tree_key/check
 CHECK_WORKTREE=$CHECK_DIR/src
 # The benchmark kernels: the series applied from patches/ (bench) and the
-# bare base (bench-base), both built with configs/bench.config on top.
+# bare base (bench-base), both built with configs/guest.config as make
+# check builds it, so that ccache serves them from the check's builds.
 BENCH_BRANCH=pcompact-bench
 BENCH_DIR=$PCOMPACT_CACHE/trees$_tree_key/bench
 BENCH_BASE_DIR=$PCOMPACT_CACHE/trees$_tree_key/bench-base

@@ -102,7 +102,7 @@ vmstat_snap() {
 }
 
 # kcompactd_ns: CPU time of all kcompactd threads, in ns, from
-# /proc/PID/schedstat (SCHEDSTATS, set by configs/bench.config); nothing
+# /proc/PID/schedstat (SCHEDSTATS, set by configs/guest.config); nothing
 # without it, so that kcompactd_cpu_s is missing (and the run fails), not 0
 kcompactd_ns() {
 	total=0

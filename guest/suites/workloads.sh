@@ -84,15 +84,20 @@ quiet() {
 		[ -n "$(field /tmp/w.out node1_wakeups_per_s)" ]
 }
 expect "idle_counts_kcompactd_wakeups_on_both_nodes" quiet
-# Node 1 filled and fragmented: kcompactd1 must start within 40 s at 20.
-# Not sooner: a proactive pass of the suites before this one that did not
-# lower node 1's score defers the next one by 64 polls (32 s).
+# Node 1 filled and fragmented, from a known kcompactd state: idle -P
+# fills at proactiveness 0 (no pass can start, none can leave a 32 s
+# deferral), waits until kcompactd1 has ended every pass it began, then
+# writes 20, which wakes kcompactd1 for a proactive check at once. Its
+# first pass must follow within one poll interval (500 ms) of the write:
+# an event (mm_compaction_begin), not a race with the suites before.
 react() {
 	prepare_fill
-	ok_run /tmp/w.out idle -q 1 -F 24 -n 1 -T 40 || return 1
+	ok_run /tmp/w.out idle -q 1 -F 24 -n 1 -T 10 -P 20 || return 1
 	r=$(field /tmp/w.out reaction_ms)
-	ktap_print_msg "kcompactd1 started ${r} ms after the release"
-	[ "$(field /tmp/w.out reacted)" = 1 ]
+	ktap_print_msg "kcompactd1 started ${r} ms after proactiveness 20 was written ($(field /tmp/w.out from_release_ms) ms after the release)"
+	[ "$(field /tmp/w.out reacted)" = 1 ] && [ "$(field /tmp/w.out triggered)" = 1 ] &&
+		awk -v r="$r" 'BEGIN { exit !(r < 500) }' &&
+		eq "$(cat /proc/sys/vm/compaction_proactiveness)" 20
 }
 expect "idle_times_kcompactd1_reacting_to_fragmentation" react
 echo "$min_free" >/proc/sys/vm/min_free_kbytes

@@ -13,8 +13,17 @@
  *    event of kcompactdNODE in the trace, whose clock is set to "mono"
  *    (CLOCK_MONOTONIC, the fragmenter's clock). The fragmenter's lines,
  *    its verification among them, are passed on.
+ * 3. With -P, from a known kcompactd state: the fill and the release run
+ *    at vm.compaction_proactiveness 0, so no proactive pass can start
+ *    during them, nor defer the next one by 32 s (a pass that does not
+ *    lower the score does that); once every pass kcompactdNODE began has
+ *    ended (mm_compaction_end), P is written to the sysctl, which wakes
+ *    every kcompactd for a proactive check, and the reaction is timed
+ *    from that write ("reaction_ms"; "from_release_ms" beside it).
+ *    Without -P the reaction is the free-running one, which a deferral
+ *    left by earlier compaction can delay by up to 32 s.
  *
- * usage: idle -q QUIET [-F MARGIN_MIB [-n NODE] [-T TIMEOUT]] [-C]
+ * usage: idle -q QUIET [-F MARGIN_MIB [-n NODE] [-T TIMEOUT] [-P P]] [-C]
  *   -q QUIET   seconds of quiet
  *   -F MIB     then fragment NODE until MIB are free, and time the reaction
  *   -n NODE    the node to fragment (default 0)
@@ -22,6 +31,8 @@
  *              "reacted" is then 0 and "reaction_ms" the timeout, a lower
  *              bound (the run still counts: a kernel that never reacts
  *              must show in the medians, not drop out of them)
+ *   -P P       fill at proactiveness 0, then write P (1..100) and time
+ *              the reaction from that write (see 3.)
  *   -C         pass -C to the fragmenter (its verification must then fail)
  *
  * Output: one JSON line for the quiet period, one for the reaction, and
@@ -34,6 +45,7 @@
 
 #define MAX_NODES	64
 #define TRACING		"/sys/kernel/tracing"
+#define PROACTIVENESS	"/proc/sys/vm/compaction_proactiveness"
 
 struct kthread {
 	int pid;
@@ -128,15 +140,17 @@ static void sample(int pid, long *switches, double *cpu_ms)
 }
 
 /*
- * The time (us, CLOCK_MONOTONIC) of the first mm_compaction_begin of
- * kcompactd@node at or after @since, or 0
+ * Walk kcompactd@node's mm_compaction_begin and _end events in the trace:
+ * return the time (us, CLOCK_MONOTONIC) of the first begin at or after
+ * @since, or 0; *@unended gets the number of begins without their end.
  */
-static double first_pass(int node, double since)
+static double first_pass(int node, double since, int *unended)
 {
 	static char buf[1 << 20];
 	char comm[32], *line, *save;
 	int fd = open(TRACING "/trace", O_RDONLY);
 	ssize_t n, len = 0;
+	double first = 0;
 
 	if (fd < 0)
 		die("opening the trace");
@@ -145,41 +159,49 @@ static double first_pass(int node, double since)
 		len += n;
 	close(fd);
 	buf[len] = 0;
+	*unended = 0;
 	snprintf(comm, sizeof(comm), "kcompactd%d-", node);
 	for (line = strtok_r(buf, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
 		char *ev = strstr(line, ": mm_compaction_begin:"), *t;
 		double ts;
 
-		if (line[0] == '#' || !ev || !strstr(line, comm))
+		if (line[0] == '#' || !strstr(line, comm))
 			continue;
+		if (!ev) {
+			if (strstr(line, ": mm_compaction_end:") && *unended > 0)
+				(*unended)--;
+			continue;
+		}
+		(*unended)++;
 		/* the timestamp ends where the event name starts */
 		t = ev;
 		while (t > line && (t[-1] == '.' || (t[-1] >= '0' && t[-1] <= '9')))
 			t--;
 		ts = strtod(t, NULL) * 1e6;
-		if (ts >= since)
-			return ts;
+		if (ts >= since && !first)
+			first = ts;
 	}
-	return 0;
+	return first;
 }
 
 int main(int argc, char **argv)
 {
-	long quiet = -1, margin = -1, node = 0, timeout = 60;
+	long quiet = -1, margin = -1, node = 0, timeout = 60, enable = -1;
 	long sw0[MAX_NODES], sw1;
 	double cpu0[MAX_NODES], cpu1, sum_rate = 0, sum_cpu = 0;
-	int corrupt = 0, opt, pipefd[2], status;
+	int corrupt = 0, opt, pipefd[2], status, open_passes;
 	char line[1024];
 	FILE *frag;
 	pid_t pid;
 
 	workload_name = "idle";
-	while ((opt = getopt(argc, argv, "+q:F:n:T:C")) != -1) {
+	while ((opt = getopt(argc, argv, "+q:F:n:T:P:C")) != -1) {
 		switch (opt) {
 		case 'q': quiet = atol(optarg); break;
 		case 'F': margin = atol(optarg); break;
 		case 'n': node = atol(optarg); break;
 		case 'T': timeout = atol(optarg); break;
+		case 'P': enable = atol(optarg); break;
 		case 'C': corrupt = 1; break;
 		default:
 			fprintf(stderr, "usage: see the comment at the top of idle.c\n");
@@ -188,6 +210,10 @@ int main(int argc, char **argv)
 	}
 	if (quiet < 1 || node < 0 || node >= MAX_NODES || timeout < 1) {
 		fprintf(stderr, "idle: give -q QUIET (seconds, at least 1)\n");
+		return 2;
+	}
+	if (enable != -1 && (enable < 1 || enable > 100)) {
+		fprintf(stderr, "idle: -P takes a proactiveness from 1 to 100\n");
 		return 2;
 	}
 	find_kcompactd();
@@ -216,7 +242,10 @@ int main(int argc, char **argv)
 	/* 2. fragment the node and wait for its kcompactd */
 	write_file(TRACING "/trace_clock", "mono");
 	write_file(TRACING "/events/compaction/mm_compaction_begin/enable", "1");
+	write_file(TRACING "/events/compaction/mm_compaction_end/enable", "1");
 	write_file(TRACING "/trace", "");
+	if (enable > 0)
+		write_file(PROACTIVENESS, "0");
 	if (pipe(pipefd))
 		die("pipe");
 	pid = fork();
@@ -245,20 +274,41 @@ int main(int argc, char **argv)
 	fputs(line, stdout);
 	{
 		char *t = strstr(line, "\"t_released_us\":");
-		double released, seen = 0, deadline;
+		double released, start, seen = 0, deadline;
 
 		if (!t) {
 			errno = 0;
 			die("the fragmenter did not fragment");
 		}
 		released = strtod(t + strlen("\"t_released_us\":"), NULL);
+		start = released;
+		if (enable > 0) {
+			char val[8];
+
+			/* no pass of kcompactd@node running: else 6.12 and 7.3 drop the trigger */
+			deadline = now_us() + timeout * 1e6;
+			first_pass(node, 0, &open_passes);
+			while (open_passes && now_us() < deadline) {
+				usleep(10000);
+				first_pass(node, 0, &open_passes);
+			}
+			if (open_passes) {
+				errno = 0;
+				die("kcompactd kept compacting at proactiveness 0 (reactive work?)");
+			}
+			snprintf(val, sizeof(val), "%ld", enable);
+			start = now_us();
+			write_file(PROACTIVENESS, val);
+		}
 		deadline = now_us() + timeout * 1e6;
-		while (now_us() < deadline && !(seen = first_pass(node, released)))
+		while (now_us() < deadline && !(seen = first_pass(node, start, &open_passes)))
 			usleep(10000);
-		printf("{\"workload\":\"idle\",\"event\":\"reaction\",\"node\":%ld,\"reacted\":%d,\"reaction_ms\":%.1f}\n",
-		       node, seen ? 1 : 0, seen ? (seen - released) / 1e3 : timeout * 1e3);
+		printf("{\"workload\":\"idle\",\"event\":\"reaction\",\"node\":%ld,\"reacted\":%d,\"reaction_ms\":%.1f,\"from_release_ms\":%.1f,\"triggered\":%d}\n",
+		       node, seen ? 1 : 0, seen ? (seen - start) / 1e3 : timeout * 1e3,
+		       seen ? (seen - released) / 1e3 : (now_us() - released) / 1e3, enable > 0);
 		fflush(stdout);
 		write_file(TRACING "/events/compaction/mm_compaction_begin/enable", "0");
+		write_file(TRACING "/events/compaction/mm_compaction_end/enable", "0");
 		kill(pid, SIGTERM);
 		while (fgets(line, sizeof(line), frag))
 			fputs(line, stdout);
