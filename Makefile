@@ -1,4 +1,6 @@
-# Proactive compaction v2 for Linux 6.12: the front door.
+# Proactive compaction v2 for mainline (7.3) and 6.12 LTS: the front door.
+# BASE=7.3 (default) or BASE=6.12 picks the base of every target but check,
+# which runs both.
 # `make check` is the test command (CI runs exactly it); `make bench` the
 # main job. Long steps print progress; logs go under the cache
 # (PCOMPACT_CACHE, default ~/.cache/pcompact).
@@ -9,8 +11,10 @@ S := scripts
 .PHONY: help deps base apply export build boot check check-selftest kunit bench bench-smoke clean-cache
 
 help:
-	@echo "make check    every test: series, checkpatch, git am, bisect builds,"
-	@echo "              W=1/sparse, coccicheck, KUnit (UML), boot + in-guest tests"
+	@echo "make check    every test, both bases: on 7.3 series, checkpatch, git am,"
+	@echo "              bisect builds, W=1/sparse, coccicheck, KUnit (UML), boot +"
+	@echo "              in-guest tests, bench smoke; on 6.12 series, checkpatch,"
+	@echo "              git am, the tip build, boot + in-guest tests"
 	@echo "make check-selftest  break a copy of the repo 4 ways; make check must fail each"
 	@echo "make bench    the main job: build the base and the patched kernel, boot"
 	@echo "              both in QEMU, run thp-frag mthp-64k idle (SCENARIOS=\"...\","
@@ -22,7 +26,8 @@ help:
 	@echo "make build    build the guest kernel of the developer branch"
 	@echo "make kunit    KUnit under UML on the developer branch"
 	@echo "make deps     install the Debian packages (as root)"
-	@echo "Set KERNEL_DIR=/path/to/linux (at v6.12.y) to use your own tree."
+	@echo "BASE=7.3 (default) or BASE=6.12: the base (patches/ or backport-6.12/)"
+	@echo "Set KERNEL_DIR=/path/to/linux (with the base's tag) to use your own tree."
 
 deps:
 	@$(S)/deps.sh

@@ -124,8 +124,9 @@ def ingest(a):
         errors.append('the guest ended with status %s (%s)' % (end.get('status'), end.get('failed')))
     if not info:
         errors.append('the guest did not say which kernel it runs')
-    elif info.get('patched') != (a.kernel == 'patched'):
-        errors.append('booted the wrong kernel: guest says patched=%s' % info.get('patched'))
+    elif info.get('uts_version') != a.expect_uts:
+        errors.append('booted the wrong kernel: the guest runs "%s", the %s kernel is "%s"'
+                      % (info.get('uts_version'), a.kernel, a.expect_uts))
     if settings != [a.setting] and a.boot_status == 0:
         errors.append('asked for setting %s, the guest applied %s' % (a.setting, settings or 'none'))
     if not verified:
@@ -398,6 +399,8 @@ def main():
     i.add_argument('--setting', required=True)
     i.add_argument('--run', required=True, type=int)
     i.add_argument('--boot-status', required=True, type=int)
+    i.add_argument('--expect-uts', required=True,
+                   help="the kernel's uname -v, from its bzImage header")
     i.add_argument('--log', required=True)
     i.add_argument('--out', required=True)
     r = sub.add_parser('report')

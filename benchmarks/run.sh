@@ -20,7 +20,11 @@
 #   --out DIR      raw logs and results.jsonl (default: a new directory
 #                  under the cache, $PCOMPACT_CACHE/bench/)
 #   --results DIR  where the report goes: SCENARIO.md and SCENARIO.png
-#                  (default benchmarks/results; with --smoke, DIR/report)
+#                  (default benchmarks/results/$BASE; with --smoke,
+#                  DIR/report)
+#
+# BASE=7.3 (default) compares unpatched 7.3.4 with patches/ on it;
+# BASE=6.12 the unpatched 6.12.117 with the backport, backport-6.12/.
 #   --patched-build TREE:OUT
 #                  the patched kernel is already built: source tree TREE
 #                  (the series applied, at its tip), build directory OUT
@@ -76,7 +80,7 @@ out=${out:-$PCOMPACT_CACHE/bench/$stamp}
 mkdir -p "$out"
 out=$(cd "$out" && pwd)
 if [ -z "$results" ]; then
-	if [ $smoke = 1 ] || [ $corrupt = 1 ]; then results=$out/report; else results=$BENCH/results; fi
+	if [ $smoke = 1 ] || [ $corrupt = 1 ]; then results=$out/report; else results=$BENCH/results/$BASE; fi
 fi
 mkdir -p "$results"
 export LOG_DIR=$out/logs
@@ -86,7 +90,8 @@ export LOG_DIR=$out/logs
 "$REPO_DIR/scripts/base-tree.sh" >/dev/null
 base=$(base_commit)
 FRAGS=(--fragment "$REPO_DIR/configs/guest.config")
-declare -A IMAGE
+[ ! -f "$REPO_DIR/configs/bases/$BASE.config" ] || FRAGS+=(--fragment "$REPO_DIR/configs/bases/$BASE.config")
+declare -A IMAGE UTS
 for k in "${KERNELS[@]}"; do
 	skip_absent=()
 	if [ "$k" = patched ] && [ -n "$prebuilt" ]; then
@@ -115,6 +120,16 @@ for k in "${KERNELS[@]}"; do
 			die "the $k kernel did not build (log: $out/logs/$k/build-guest.log)"
 	fi
 	IMAGE[$k]=$kout/arch/x86/boot/bzImage
+	# what uname -v says in a guest of this image: the ingest checks that
+	# each run booted the kernel it is filed under
+	UTS[$k]=$(python3 - "${IMAGE[$k]}" <<'PY'
+import struct, sys
+d = open(sys.argv[1], 'rb').read()
+o = struct.unpack_from('<H', d, 0x20e)[0] + 0x200	# setup header: kernel_version
+s = d[o:d.index(b'\0', o)].decode()
+print(s[s.index('#'):])
+PY
+) || die "no version string in ${IMAGE[$k]}"
 	KTREE=$wt
 	# khugehog.ko, built against this kernel (out of the repository)
 	mod=$out/module-build/$k
@@ -125,6 +140,8 @@ for k in "${KERNELS[@]}"; do
 		die "benchmarks/module did not build against the $k kernel (log: $LOG_DIR/module-$k.log)"
 	cp "$mod/khugehog.ko" "$out/modules/$k/"
 done
+[ ${#KERNELS[@]} -lt 2 ] || [ "${UTS[base]}" != "${UTS[patched]}" ] ||
+	die "the base and the patched kernel have the same version string (${UTS[base]}): rebuild one"
 INITRD=$out/initramfs.cpio
 "$REPO_DIR/scripts/initramfs.sh" --tree "$KTREE" --out "$INITRD" --bench-modules "$out/modules"
 
@@ -181,7 +198,7 @@ for p in "${PLAN[@]}"; do
 		--append "kunit.enable=0 pcompact.bench=$s pcompact.setting=$set pcompact.kernel=$k pcompact.smoke=$smoke pcompact.corrupt=$corrupt" \
 		>"$dir/boot.out" 2>&1 || rc=$?
 	summary=$(python3 -B "$BENCH/report.py" ingest --scenario-file "$BENCH/scenarios/$s" \
-		--scenario "$s" --kernel "$k" --setting "$set" --run "$r" --boot-status "$rc" \
+		--scenario "$s" --kernel "$k" --setting "$set" --run "$r" --boot-status "$rc" --expect-uts "${UTS[$k]}" \
 		--log "$dir/results.log" --out "$RESULTS" 2>&1) || { [ "$rc" != 0 ] || rc=1; }
 	took=$(($(date +%s) - t0))
 	TOOK[$s]=$((${TOOK[$s]:-0} + took)) DONE_S[$s]=$((${DONE_S[$s]:-0} + 1))
@@ -201,8 +218,8 @@ done
 log "bench: $total boots in $((($(date +%s) - t_start) / 60)) min $((($(date +%s) - t_start) % 60)) s"
 
 # ---- the report -----------------------------------------------------------------
-series="$(series_patches | wc -l) patches of patches/ at commit $(git -C "$REPO_DIR" rev-parse --short HEAD 2>/dev/null || echo '?')"
-[ -z "$(git -C "$REPO_DIR" status --porcelain -- patches 2>/dev/null)" ] || series+=" (patches/ modified)"
+series="$(series_patches | wc -l) patches of $BASE_SERIES_DIR/ (Linux $BASE_UPSTREAM_VERSION) at commit $(git -C "$REPO_DIR" rev-parse --short HEAD 2>/dev/null || echo '?')"
+[ -z "$(git -C "$REPO_DIR" status --porcelain -- "$BASE_SERIES_DIR" 2>/dev/null)" ] || series+=" ($BASE_SERIES_DIR/ modified)"
 # the command that made this, as a user would type it again
 cmd="make bench"
 [ "$named" = 0 ] || cmd+=" SCENARIOS=\"${scenarios[*]}\""

@@ -15,11 +15,187 @@ expect() {
 	fi
 }
 
+# The base and the features its series declares (scripts/initramfs.sh)
+BASE_NAME=$(cat /tests/base 2>/dev/null)
+FEATURES=$(cat /tests/features 2>/dev/null | tr '\n' ' ')
+have() { case " $FEATURES " in *" $1 "*) return 0 ;; esac; return 1; }
+# requires FEATURE...: the suite tests these. When the series does not
+# declare one, the suite is one KTAP skip that names what is missing, not
+# a silent pass: this is a series without that feature, not a test of it.
+requires() {
+	missing=
+	for f in "$@"; do have "$f" || missing="$missing $f"; done
+	[ -z "$missing" ] && return 0
+	ktap_print_header
+	ktap_set_plan 1
+	ktap_test_skip "$(basename "$0" .sh): the series on $BASE_NAME does not declare:$missing"
+	ktap_finished
+}
+# expect_if FEATURE NAME COMMAND...: expect, if the series declares
+# FEATURE; else a KTAP skip naming it
+expect_if() {
+	f=$1
+	shift
+	if have "$f"; then
+		expect "$@"
+	else
+		ktap_test_skip "$1: the series on $BASE_NAME does not declare $f"
+	fi
+}
+
 # eq GOT WANT: equal, or say what differs
 eq() {
 	[ "$1" = "$2" ] && return 0
 	ktap_print_msg "expected '$2', got '$1'"
 	return 1
+}
+
+# ---- knobs: input tables and their checks ---------------------------------
+# Tables have one "INPUT|WHAT" (refused) or "INPUT|VALUE READ BACK|WHAT"
+# (taken) per line. INPUT uses kwrite's escapes (\n \t \r \0 \xHH); @LONG1
+# and @LONG0 stand for 5000 ones and zeros.
+S=/proc/sys/vm/compaction_proactiveness
+LONG1=$(head -c 5000 /dev/zero | tr '\0' '1')
+LONG0=$(head -c 5000 /dev/zero | tr '\0' '0')
+nlines() { "$@" | grep -c .; }
+
+# vm.compaction_proactiveness keeps proc_dointvec_minmax() parsing: it
+# skips blanks and reads hex and octal, and refuses these.
+sysctl_invalid() {
+	cat <<'T'
+\n|an empty line
+ |a space
+\t\n|a tab and a newline
+abc|letters
+x|one letter
+5x|a trailing letter
+x5|a leading letter
+5.0|a decimal point
+5,0|a comma
+5e1|an exponent
+--5|two minus signs
++5|a plus sign
++-5|plus then minus
+- 5|a sign then a space
++|a plus sign alone
+-|a minus sign alone
+five|a word
+NaN|NaN
+inf|inf
+\0|a NUL byte
+5\0|a digit then NUL
+5\0x|NUL then garbage
+\xd9\xa5|arabic-indic digit five, UTF-8
+\xef\xbc\x95|fullwidth digit five, UTF-8
+\xff|a byte that is not UTF-8
+99999999999999999999|u64 overflow
+2147483648|int overflow
+-2147483649|int underflow
+101|above 100
+1000|far above 100
+-1|negative
+-2|negative two
+-100|minus one hundred
+2147483647|INT_MAX
+-2147483648|INT_MIN
+0x65|101 in hex
+0145|101 in octal
+000000000000000000005|21 digits
+@LONG1|5000 digits
+T
+}
+
+sysctl_valid() {
+	cat <<'T'
+0|0|zero, off
+100|100|the maximum
+ 20|20|a leading space
+30 |30|a trailing space
+0x14|20|hex, as proc_dointvec reads it
+024|20|octal, as proc_dointvec reads it
+-0|0|minus zero
+20\n|20|the default again
+T
+}
+# what 'kwrite' prints for INPUT written to FILE
+kw() {
+	case "$2" in
+	@LONG1) kwrite "$1" "$LONG1" ;;
+	@LONG0) kwrite "$1" "$LONG0" ;;
+	*) kwrite "$1" "$2" ;;
+	esac
+}
+
+# readback FILE: the value, or "-" for a write-only file
+readback() {
+	[ -r "$1" ] && [ "$(stat -c %a "$1")" != 200 ] && cat "$1" || echo -
+}
+
+# bad NAME FILE < table: each input is -EINVAL and the value stays
+bad() {
+	name=$1 file=$2
+	while IFS='|' read -r input what; do
+		before=$(readback "$file")
+		got=$(kw "$file" "$input")
+		after=$(readback "$file")
+		if [ "$got" = EINVAL ] && [ "$after" = "$before" ]; then
+			ktap_test_pass "$name refuses $what"
+		else
+			ktap_print_msg "$name, input '$input': got '$got', value '$before' -> '$after'"
+			ktap_test_fail "$name refuses $what"
+		fi
+	done
+}
+
+# good NAME FILE < table: each input is written whole and reads back
+good() {
+	name=$1 file=$2
+	while IFS='|' read -r input value what; do
+		got=$(kw "$file" "$input")
+		after=$(readback "$file")
+		case "$got" in "ok "[1-9]*) ok=1 ;; *) ok=0 ;; esac
+		if [ $ok = 1 ] && [ "$after" = "$value" ]; then
+			ktap_test_pass "$name takes $what"
+		else
+			ktap_print_msg "$name, input '$input': got '$got', read back '$after', expected '$value'"
+			ktap_test_fail "$name takes $what"
+		fi
+	done
+}
+
+# Writers of 0, 100 and a refused 101 race a reader: the reader only ever
+# sees a value someone wrote whole.
+race() {
+	f=$1 g=$2
+	kwrite -n 3000 $f 0 >/tmp/race.1 &
+	kwrite -n 3000 $g 100 >/tmp/race.2 &
+	kwrite -n 3000 $f 101 >/tmp/race.3 &
+	seen=$(kwrite -R 3000 $g)
+	wait
+	ktap_print_msg "values seen: $seen; writers: $(cat /tmp/race.1) / $(cat /tmp/race.2) / $(cat /tmp/race.3)"
+	grep -q 'EINVAL=3000 ' /tmp/race.3 || return 1
+	for v in $seen; do
+		case $v in 0 | 100 | 20) ;; *) return 1 ;; esac
+	done
+	end=$(cat $f)
+	kwrite $f 20 >/dev/null
+	[ "$end" = 0 ] || [ "$end" = 100 ]
+}
+# wakes FILE VALUE: writing VALUE to FILE wakes every node's kcompactd at
+# once (the tracepoint's order -1 marks a proactive trigger)
+wakes() {
+	sleep 1		# let kcompactd take any earlier trigger first
+	echo 1 >$TR/events/compaction/mm_compaction_wakeup_kcompactd/enable
+	echo >$TR/trace
+	kwrite "$1" "$2" >/dev/null
+	sleep 1
+	echo 0 >$TR/events/compaction/mm_compaction_wakeup_kcompactd/enable
+	for n in 0 1; do
+		grep -q "kwrite-.*mm_compaction_wakeup_kcompactd: nid=$n order=-1" $TR/trace || {
+			ktap_print_msg "no wake-up of node $n after writing $2 to $1"
+			return 1
+		}
+	done
 }
 
 # ---- proactive compaction: files and per-node counters --------------------
@@ -45,6 +221,20 @@ delta() {
 	now=$(nstat $2 $3)
 	then=$(awk -v k="$3" '$1 == k { print $2 }' "$1")
 	echo $((now - then))
+}
+# dmesg_quiet_since N: the kernel log has no line after its first N
+# (each new one is shown). One line is not the tests' doing and is shown
+# but let pass: "hrtimer: interrupt took N ns", which the kernel prints
+# once when a timer interrupt ran long, as it does under TCG on a busy
+# host (seen in a knobs run while three builds shared the two cores).
+dmesg_quiet_since() {
+	new=$(dmesg | tail -n +$(($1 + 1)))
+	noise=$(echo "$new" | grep 'hrtimer: interrupt took [0-9]* ns$')
+	[ -z "$noise" ] || ktap_print_msg "dmesg, let pass (host load): $noise"
+	new=$(echo "$new" | grep -v 'hrtimer: interrupt took [0-9]* ns$')
+	[ -z "$new" ] && return 0
+	echo "$new" | while read -r l; do ktap_print_msg "dmesg: $l"; done
+	return 1
 }
 # show_file FILE: every line of FILE as a KTAP diagnostic
 show_file() { while read -r l; do ktap_print_msg "$l"; done <"$1"; }

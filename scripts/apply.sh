@@ -1,14 +1,15 @@
 #!/usr/bin/env bash
-# Apply patches/series with git am onto a fresh branch at the base, in a
-# worktree of the kernel tree (the base tree, or KERNEL_DIR).
+# Apply the series of BASE (patches/series for 7.3, backport-6.12/series
+# for 6.12) with git am onto a fresh branch at the base, in a worktree of
+# the kernel tree (the base tree, or KERNEL_DIR).
 #
-# usage: scripts/apply.sh [-h] [--check|--bench] [--force]
+# usage: BASE=7.3|6.12 scripts/apply.sh [-h] [--check|--bench] [--force]
 #   (default)  the developer worktree $SERIES_WORKTREE, branch $SERIES_BRANCH;
 #              refuses to drop uncommitted changes or commits that were
 #              never exported (scripts/export.sh), unless --force
 #   --check    the worktree make check owns ($CHECK_WORKTREE), always reset
 #   --bench    the worktree of the patched benchmark kernel ($BENCH_DIR/src);
-#              left alone when it already holds exactly patches/ (so its
+#              left alone when it already holds exactly the series (so its
 #              build is not redone), else reset
 # Prints the worktree path.
 . "$(dirname "$0")/lib.sh"
@@ -34,12 +35,12 @@ esac
 applied_ref=refs/pcompact/applied/$branch
 # What patches/ holds, with the base: the bench worktree skips git am
 # (and its build a rebuild) when nothing changed.
-series_key=$(cd "$REPO_DIR/patches" && { echo "$base"; series_patches | xargs cat; } | sha1sum | cut -c1-16)
+series_key=$(cd "$SERIES_DIR_REPO" && { echo "$base"; series_patches | xargs cat; } | sha1sum | cut -c1-16)
 if [ $mode = bench ] && [ -e "$wt/.git" ] &&
 	[ "$(git -C "$wt" config --get pcompact.series-key || true)" = "$series_key" ] &&
 	[ "$(git -C "$wt" rev-parse HEAD)" = "$(git -C "$wt" rev-parse -q --verify "$applied_ref" || true)" ] &&
 	[ -z "$(git -C "$wt" status --porcelain)" ]; then
-	log "apply: $wt already holds patches/ ($series_key)"
+	log "apply: $wt already holds $BASE_SERIES_DIR/ ($series_key)"
 	echo "$wt"
 	exit 0
 fi
@@ -82,7 +83,7 @@ while read -r p; do
 			hunk+=$'\n'"of file: $(head -n "$line" "$p" | grep -E '^\+\+\+ b/' | tail -1 | cut -c7-)"
 		fi
 		"${G[@]}" am --abort >/dev/null 2>&1 || true
-		die "patches/${p##*/} does not apply onto $(git -C "$KERNEL_TREE" describe --always "$base"):
+		die "$BASE_SERIES_DIR/${p##*/} does not apply onto $(git -C "$KERNEL_TREE" describe --always "$base"):
 ${hunk:-see the git am output above}"
 	fi
 done < <(series_patches)

@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
-# Create the git base tree once, from Debian's linux-source tarball, and
-# cache it outside the repository. With KERNEL_DIR set, only check that
-# tree. Prints the base commit.
+# Create the git base tree of BASE once, from Debian's linux-source
+# tarball (scripts/fetch-base.sh), and cache it outside the repository.
+# With KERNEL_DIR set, only check that tree. Prints the base commit.
 #
-# usage: scripts/base-tree.sh [-h]
+# usage: BASE=7.3|6.12 scripts/base-tree.sh [-h]
 . "$(dirname "$0")/lib.sh"
 
 case "${1:-}" in -h | --help) usage; exit 0 ;; esac
@@ -21,17 +21,22 @@ if git -C "$BASE_TREE_DIR" rev-parse -q --verify refs/tags/pcompact-base >/dev/n
 	exit 0
 fi
 
-[ -f "$BASE_DEB_TARBALL" ] || die "$BASE_DEB_TARBALL is missing: run scripts/deps.sh"
-if [ "$BASE_DEB_INSTALLED" != "$BASE_DEB_VERSION" ]; then
-	warn "the installed $BASE_DEB_PACKAGE is $BASE_DEB_INSTALLED, not the pinned $BASE_DEB_VERSION.
-*** The base tree is made from it; the base-commit hash will differ from the one in patches/."
+tarball=$("$REPO_DIR/scripts/fetch-base.sh") || die "could not fetch the $BASE base (BASE=$BASE scripts/fetch-base.sh)"
+base_tree_dir
+if git -C "$BASE_TREE_DIR" rev-parse -q --verify refs/tags/pcompact-base >/dev/null 2>&1; then
+	git -C "$BASE_TREE_DIR" rev-parse refs/tags/pcompact-base
+	exit 0
+fi
+if [ "$BASE_DEB_FETCHED" != "$BASE_DEB_VERSION" ]; then
+	warn "the fetched $BASE_DEB_PACKAGE is $BASE_DEB_FETCHED, not the pinned $BASE_DEB_VERSION.
+*** The base tree is made from it; the base-commit hash will differ from the one in $BASE_SERIES_DIR/."
 fi
 
 tmp=$BASE_TREE_DIR.tmp
 rm -rf "$tmp"
 mkdir -p "$tmp"
-log "base: extracting $BASE_DEB_TARBALL ($BASE_DEB_INSTALLED)"
-tar -xJf "$BASE_DEB_TARBALL" -C "$tmp" --strip-components=1 --no-same-owner
+log "base: extracting $tarball ($BASE_DEB_FETCHED)"
+tar -xJf "$tarball" -C "$tmp" --strip-components=1 --no-same-owner
 # Debian's .gitignore ends with a stanza ("/*", "!/debian/") that hides the
 # whole tree from git. Drop it, and only it.
 gi=$tmp/.gitignore
@@ -60,8 +65,8 @@ git -C "$tmp" init -q -b base
 git -C "$tmp" config gc.auto 0
 git -C "$tmp" config core.autocrlf false
 git -C "$tmp" add -A
-git -C "$tmp" commit -q -m "Linux $BASE_UPSTREAM_VERSION as Debian $BASE_DEB_PACKAGE $BASE_DEB_INSTALLED" \
-	-m "Made by scripts/base-tree.sh from $BASE_DEB_TARBALL, with Debian's
+git -C "$tmp" commit -q -m "Linux $BASE_UPSTREAM_VERSION as Debian $BASE_DEB_PACKAGE $BASE_DEB_FETCHED" \
+	-m "Made by scripts/base-tree.sh from /$BASE_DEB_TARBALL, with Debian's
 top-level .gitignore stanza (which ignores the whole tree) removed."
 git -C "$tmp" tag pcompact-base
 mv "$tmp" "$BASE_TREE_DIR"

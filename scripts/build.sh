@@ -7,7 +7,8 @@
 #   --tree DIR         kernel source tree (a worktree of the base)
 #   --out DIR          build directory (O=), reused between runs
 #   --fragment F       kconfig fragment on top of allnoconfig; repeatable;
-#                      default configs/guest.config
+#                      default configs/guest.config and, if it exists,
+#                      configs/bases/$BASE.config
 #   --no-config-check  do not fail when an option of a fragment did not
 #                      stick (for older commits that lack a symbol)
 #   --skip-absent      check every option but those whose symbol no Kconfig
@@ -38,7 +39,10 @@ while [ $# -gt 0 ]; do
 done
 [ -n "$tree" ] && [ -n "$out" ] || die "--tree and --out are required (see -h)"
 [ -f "$tree/Makefile" ] || die "$tree is not a kernel tree"
-[ ${#fragments[@]} -gt 0 ] || fragments=("$REPO_DIR/configs/guest.config")
+if [ ${#fragments[@]} = 0 ]; then
+	fragments=("$REPO_DIR/configs/guest.config")
+	[ ! -f "$REPO_DIR/configs/bases/$BASE.config" ] || fragments+=("$REPO_DIR/configs/bases/$BASE.config")
+fi
 [ ${#targets[@]} -gt 0 ] || targets=(bzImage)
 mkdir -p "$out" "$CCACHE_DIR"
 command -v ccache >/dev/null || die "ccache is missing: run scripts/deps.sh"

@@ -9,11 +9,11 @@ PACKAGES=(
 	build-essential libc6-dev flex bison bc libelf-dev libssl-dev dwarves cpio kmod
 	xz-utils git python3 python3-ply python3-git rsync
 	qemu-system-x86 busybox-static
-	sparse coccinelle ocaml-nox b4 ccache
+	sparse coccinelle ocaml-nox b4 ccache debian-archive-keyring
 	gnuplot-nox
 )
-# The base tarball, unless the user brings a tree of their own.
-[ -n "${KERNEL_DIR:-}" ] || PACKAGES+=("$BASE_DEB_PACKAGE")
+# The base tarballs are not installed: scripts/fetch-base.sh downloads
+# them into the cache (one of them from a suite the system does not use).
 
 case "${1:-}" in
 -h | --help) usage; exit 0 ;;
@@ -25,12 +25,6 @@ for p in "${PACKAGES[@]}"; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' ||
 		missing+=("$p")
 done
-# The pinned source version, when it is still served, is what we want.
-want_src="$BASE_DEB_PACKAGE"
-have_src=$(dpkg-query -W -f='${Version}' "$BASE_DEB_PACKAGE" 2>/dev/null || true)
-if [ "$have_src" != "$BASE_DEB_VERSION" ] && [ -z "${KERNEL_DIR:-}" ]; then
-	missing+=("$BASE_DEB_PACKAGE")
-fi
 
 if [ ${#missing[@]} -eq 0 ]; then
 	log "deps: all ${#PACKAGES[@]} packages present"
@@ -46,19 +40,5 @@ fi
 log "deps: installing ${missing[*]}"
 export DEBIAN_FRONTEND=noninteractive
 run_logged apt-update apt-get update
-served=$(apt-cache madison "$BASE_DEB_PACKAGE" || true)
-if grep -qF "| $BASE_DEB_VERSION |" <<<"$served"; then
-	want_src="$BASE_DEB_PACKAGE=$BASE_DEB_VERSION"
-else
-	newest=$(awk -F'|' 'NR==1 {gsub(/ /,"",$2); print $2}' <<<"$served")
-	[ -n "$newest" ] || die "no $BASE_DEB_PACKAGE in the package archive; set KERNEL_DIR to a v6.12.y git tree"
-	warn "pinned $BASE_DEB_PACKAGE $BASE_DEB_VERSION is no longer served; taking the newest, $newest.
-*** The series was made against $BASE_DEB_VERSION: make check proves it still applies.
-*** Update configs/base.env once it does."
-fi
-pkgs=()
-for p in "${missing[@]}"; do
-	if [ "$p" = "$BASE_DEB_PACKAGE" ]; then pkgs+=("$want_src"); else pkgs+=("$p"); fi
-done
-run_logged apt-install apt-get install -y --no-install-recommends --allow-downgrades "${pkgs[@]}"
+run_logged apt-install apt-get install -y --no-install-recommends "${missing[@]}"
 log "deps: done"

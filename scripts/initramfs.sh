@@ -3,6 +3,10 @@
 # files under guest/rootfs, the programs of guest/tools (built static), the
 # in-guest tests and the kernel's own ktap_helpers.sh, and the guest side
 # of the benchmarks (benchmarks/guest and benchmarks/scenarios in /bench).
+# /tests/base and /tests/features name the base and the features its
+# series declares (BASE_SERIES_FEATURES of configs/bases/$BASE.env): the
+# suites test what is declared, fail if it is missing from the kernel,
+# and skip, saying so, what is not declared.
 #
 # usage: scripts/initramfs.sh [-h] --tree KERNEL_TREE --out FILE.cpio
 #                             [--bench-modules DIR]
@@ -27,7 +31,7 @@ bb_ldd=$(ldd "$BUSYBOX" 2>&1 || true)
 grep -q 'not a dynamic executable' <<<"$bb_ldd" ||
 	die "$BUSYBOX is not a static busybox: apt-get install busybox-static"
 helpers=$tree/tools/testing/selftests/kselftest/ktap_helpers.sh
-[ -f "$helpers" ] || die "$helpers is missing: is $tree a 6.12 kernel tree?"
+[ -f "$helpers" ] || die "$helpers is missing: is $tree a kernel tree (6.12 or later)?"
 
 root=$(mktemp -d)
 trap 'rm -rf "$root"' EXIT
@@ -43,6 +47,8 @@ mkdir -p "$root/tests/suites"
 cp "$REPO_DIR"/guest/suites/*.sh "$root/tests/suites/"
 cp "$REPO_DIR/guest/lib.sh" "$root/tests/lib.sh"
 cp "$helpers" "$root/tests/ktap_helpers.sh"
+echo "$BASE $BASE_UPSTREAM_VERSION" >"$root/tests/base"
+printf '%s\n' $BASE_SERIES_FEATURES >"$root/tests/features"
 cp "$REPO_DIR"/benchmarks/guest/*.sh "$root/bench/"
 cp "$REPO_DIR"/benchmarks/scenarios/* "$root/bench/scenarios/"
 [ -z "$modules" ] || cp -r "$modules" "$root/bench/modules"

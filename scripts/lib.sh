@@ -9,8 +9,23 @@ set -euo pipefail
 export PATH=/usr/sbin:/usr/bin:/sbin:/bin:$PATH
 
 REPO_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-# shellcheck source=../configs/base.env
-. "$REPO_DIR/configs/base.env"
+
+# The base: BASE names a pin in configs/bases/ (default: the primary,
+# mainline). Every script works on one base at a time; make check runs
+# each of them in turn.
+BASES=(7.3 6.12)
+BASE=${BASE:-${BASES[0]}}
+[ -f "$REPO_DIR/configs/bases/$BASE.env" ] || {
+	printf 'error: BASE=%s: there is no configs/bases/%s.env; the bases are: %s\n' \
+		"$BASE" "$BASE" "${BASES[*]}" >&2
+	exit 1
+}
+BASE_DEB_SUITE=
+# shellcheck source=../configs/bases/common.env
+. "$REPO_DIR/configs/bases/common.env"
+# shellcheck source=../configs/bases/7.3.env
+. "$REPO_DIR/configs/bases/$BASE.env"
+SERIES_DIR_REPO=$REPO_DIR/$BASE_SERIES_DIR
 
 # Everything big lives outside the repository and is reused between runs.
 PCOMPACT_CACHE=${PCOMPACT_CACHE:-${XDG_CACHE_HOME:-${HOME:-/root}/.cache}/pcompact}
@@ -22,11 +37,17 @@ export CCACHE_NOHASHDIR=1
 JOBS=${JOBS:-$(nproc)}
 
 # The kernel tree: a user's own (KERNEL_DIR) or the cached Debian base tree,
-# named after the Debian version actually installed (see scripts/deps.sh).
-BASE_DEB_INSTALLED=$(dpkg-query -W -f='${Version}' "$BASE_DEB_PACKAGE" 2>/dev/null || true)
-BASE_DEB_INSTALLED=${BASE_DEB_INSTALLED:-$BASE_DEB_VERSION}
-BASE_TREE_DIR=$PCOMPACT_CACHE/linux-source-${BASE_DEB_INSTALLED//\~/_}
-KERNEL_TREE=${KERNEL_DIR:-$BASE_TREE_DIR}
+# named after the Debian version actually fetched (scripts/fetch-base.sh
+# records it; the pinned one unless the archive no longer serves it).
+DEB_DIR=$PCOMPACT_CACHE/debs
+# base_tree_dir: (re)read the fetched version, set BASE_TREE_DIR and KERNEL_TREE
+base_tree_dir() {
+	BASE_DEB_FETCHED=$(cat "$DEB_DIR/$BASE_DEB_PACKAGE.version" 2>/dev/null || true)
+	BASE_DEB_FETCHED=${BASE_DEB_FETCHED:-$BASE_DEB_VERSION}
+	BASE_TREE_DIR=$PCOMPACT_CACHE/linux-source-${BASE_DEB_FETCHED//\~/_}
+	KERNEL_TREE=${KERNEL_DIR:-$BASE_TREE_DIR}
+}
+base_tree_dir
 # Worktrees of KERNEL_TREE, each in a directory with its build directories
 # beside it (DIR/src, DIR/guest, DIR/uml, ...): the path from a build to its
 # source is then the same (../src) for every worktree, so ccache
@@ -39,18 +60,21 @@ if [ -n "${KERNEL_DIR:-}" ]; then
 else
 	_tree_key=
 fi
-SERIES_BRANCH=${SERIES_BRANCH:-pcompact}
-SERIES_DIR=$PCOMPACT_CACHE/trees$_tree_key/series
+# Branches carry the base's name: one KERNEL_DIR repository can hold the
+# worktrees of both bases.
+TREES=$PCOMPACT_CACHE/trees-$BASE$_tree_key
+SERIES_BRANCH=${SERIES_BRANCH:-pcompact-$BASE}
+SERIES_DIR=$TREES/series
 SERIES_WORKTREE=$SERIES_DIR/src
-CHECK_BRANCH=pcompact-check
-CHECK_DIR=$PCOMPACT_CACHE/trees$_tree_key/check
+CHECK_BRANCH=pcompact-check-$BASE
+CHECK_DIR=$TREES/check
 CHECK_WORKTREE=$CHECK_DIR/src
 # The benchmark kernels: the series applied from patches/ (bench) and the
 # bare base (bench-base), both built with configs/guest.config as make
 # check builds it, so that ccache serves them from the check's builds.
-BENCH_BRANCH=pcompact-bench
-BENCH_DIR=$PCOMPACT_CACHE/trees$_tree_key/bench
-BENCH_BASE_DIR=$PCOMPACT_CACHE/trees$_tree_key/bench-base
+BENCH_BRANCH=pcompact-bench-$BASE
+BENCH_DIR=$TREES/bench
+BENCH_BASE_DIR=$TREES/bench-base
 LOG_DIR=${LOG_DIR:-$PCOMPACT_CACHE/logs}
 
 _t0=${_PCOMPACT_T0:-$(date +%s)}
@@ -99,26 +123,32 @@ base_commit() {
 	fi
 	if [ -n "${KERNEL_DIR:-}" ]; then
 		git -C "$KERNEL_TREE" rev-parse --verify -q "v$BASE_UPSTREAM_VERSION^{commit}" ||
-			die "$KERNEL_DIR has no tag v$BASE_UPSTREAM_VERSION; set BASE_REF=<commit of your v6.12.y base>"
+			die "$KERNEL_DIR has no tag v$BASE_UPSTREAM_VERSION; set BASE_REF=<commit of your v$BASE_UPSTREAM_VERSION base> (BASE=$BASE)"
 		return
 	fi
 	git -C "$KERNEL_TREE" rev-parse --verify -q "refs/tags/pcompact-base^{commit}" ||
-		die "no base tree yet: run scripts/base-tree.sh"
+		die "no base tree yet for BASE=$BASE: run BASE=$BASE scripts/base-tree.sh"
 }
 
 need_kernel_tree() {
 	[ -d "$KERNEL_TREE/.git" ] || [ -f "$KERNEL_TREE/.git" ] ||
-		die "$KERNEL_TREE is not a git tree: run scripts/base-tree.sh (or set KERNEL_DIR to your v6.12.y tree)"
+		die "$KERNEL_TREE is not a git tree: run BASE=$BASE scripts/base-tree.sh (or set KERNEL_DIR to your v$BASE_UPSTREAM_VERSION tree)"
 }
 
-# Patches listed in patches/series, in order, as paths.
+# Patches listed in the base's series file, in order, as paths.
 series_patches() {
 	local p
-	[ -f "$REPO_DIR/patches/series" ] || die "patches/series is missing"
+	[ -f "$SERIES_DIR_REPO/series" ] || die "$BASE_SERIES_DIR/series is missing (BASE=$BASE)"
 	while read -r p; do
 		case "$p" in '' | '#'*) continue ;; esac
-		printf '%s\n' "$REPO_DIR/patches/$p"
-	done <"$REPO_DIR/patches/series"
+		printf '%s\n' "$SERIES_DIR_REPO/$p"
+	done <"$SERIES_DIR_REPO/series"
+}
+
+# have_feature NAME: the base's series declares NAME (BASE_SERIES_FEATURES)
+have_feature() {
+	case " $BASE_SERIES_FEATURES " in *" $1 "*) return 0 ;; esac
+	return 1
 }
 
 # with_progress LOGFILE MSG CMD...: run CMD (output already going to

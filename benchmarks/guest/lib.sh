@@ -165,10 +165,8 @@ thp_setup() {
 # every time a multiple of the tick, so it fails the run
 guest_info() {
 	cs=$(cat /sys/devices/system/clocksource/clocksource0/current_clocksource)
-	patched=false
-	[ -e /sys/kernel/mm/compaction/proactiveness ] && patched=true
-	printf '{"phase":"guest","workload":"guest","event":"info","kernel":"%s","patched":%s,"cpus":%s,"nodes":%s,"memtotal_kb":%s,"clocksource":"%s","thp_enabled":"%s","thp_defrag":"%s","boot_proactiveness":%s}\n' \
-		"$(uname -r)" $patched "$(nproc)" "$(ls -d /sys/devices/system/node/node[0-9]* | wc -l)" \
+	printf '{"phase":"guest","workload":"guest","event":"info","kernel":"%s","uts_version":"%s","cpus":%s,"nodes":%s,"memtotal_kb":%s,"clocksource":"%s","thp_enabled":"%s","thp_defrag":"%s","boot_proactiveness":%s}\n' \
+		"$(uname -r)" "$(uname -v)" "$(nproc)" "$(ls -d /sys/devices/system/node/node[0-9]* | wc -l)" \
 		"$(awk '/^MemTotal:/ { print $2 }' /proc/meminfo)" "$cs" \
 		"$(sed 's/.*\[\(.*\)\].*/\1/' /sys/kernel/mm/transparent_hugepage/enabled)" \
 		"$(sed 's/.*\[\(.*\)\].*/\1/' /sys/kernel/mm/transparent_hugepage/defrag)" \

@@ -1,17 +1,16 @@
 #!/bin/sh
-# The proactive compaction knobs: every writable file against a table of
-# valid and invalid inputs (the value read back and the errno checked),
-# writes by an unprivileged user, sysctl and sysfs coherence, per-node
-# overrides, racing writers, and a silent dmesg.
+# The proactive compaction knobs of v1 (the 6.12 backport): every writable
+# sysfs file against a table of valid and invalid inputs (the value read
+# back and the errno checked), writes by an unprivileged user, sysctl and
+# sysfs coherence, per-node overrides, racing writers, and a silent dmesg.
 . /tests/lib.sh
+requires sysfs-proactiveness node-knobs node-score-files proactive-counters proactive-order
 
 O=/sys/kernel/mm/compaction/proactive_order
-S=/proc/sys/vm/compaction_proactiveness
-LONG1=$(head -c 5000 /dev/zero | tr '\0' '1')
-LONG0=$(head -c 5000 /dev/zero | tr '\0' '0')
 
-# Input tables, one "INPUT|WHAT" per line. INPUT uses kwrite's escapes
-# (\n \t \r \0 \xHH); @LONG1 and @LONG0 stand for 5000 ones and zeros.
+# Input tables, one "INPUT|WHAT" per line, as in guest/lib.sh (kwrite's
+# escapes; @LONG1 and @LONG0 for 5000 ones and zeros). The sysctl's own
+# tables are there too: sysctl.sh runs them on every base.
 
 # Refused by every sysfs knob (kstrtoint, one trailing newline, 16 bytes).
 sysfs_invalid() {
@@ -61,52 +60,6 @@ inf|inf
 T
 }
 
-# vm.compaction_proactiveness keeps proc_dointvec_minmax() parsing: it
-# skips blanks and reads hex and octal, and refuses these.
-sysctl_invalid() {
-	cat <<'T'
-\n|an empty line
- |a space
-\t\n|a tab and a newline
-abc|letters
-x|one letter
-5x|a trailing letter
-x5|a leading letter
-5.0|a decimal point
-5,0|a comma
-5e1|an exponent
---5|two minus signs
-+5|a plus sign
-+-5|plus then minus
-- 5|a sign then a space
-+|a plus sign alone
--|a minus sign alone
-five|a word
-NaN|NaN
-inf|inf
-\0|a NUL byte
-5\0|a digit then NUL
-5\0x|NUL then garbage
-\xd9\xa5|arabic-indic digit five, UTF-8
-\xef\xbc\x95|fullwidth digit five, UTF-8
-\xff|a byte that is not UTF-8
-99999999999999999999|u64 overflow
-2147483648|int overflow
--2147483649|int underflow
-101|above 100
-1000|far above 100
--1|negative
--2|negative two
--100|minus one hundred
-2147483647|INT_MAX
--2147483648|INT_MIN
-0x65|101 in hex
-0145|101 in octal
-000000000000000000005|21 digits
-@LONG1|5000 digits
-T
-}
-
 # "INPUT|VALUE READ BACK|WHAT"
 global_valid() {
 	cat <<'T'
@@ -128,18 +81,6 @@ global_range() {
 -100|minus one hundred
 2147483647|INT_MAX
 -2147483648|INT_MIN
-T
-}
-sysctl_valid() {
-	cat <<'T'
-0|0|zero, off
-100|100|the maximum
- 20|20|a leading space
-30 |30|a trailing space
-0x14|20|hex, as proc_dointvec reads it
-024|20|octal, as proc_dointvec reads it
--0|0|minus zero
-20\n|20|the default again
 T
 }
 node_valid() {
@@ -219,57 +160,9 @@ trigger_range() {
 T
 }
 
-# what 'kwrite' prints for INPUT written to FILE
-kw() {
-	case "$2" in
-	@LONG1) kwrite "$1" "$LONG1" ;;
-	@LONG0) kwrite "$1" "$LONG0" ;;
-	*) kwrite "$1" "$2" ;;
-	esac
-}
-
-# readback FILE: the value, or "-" for a write-only file
-readback() {
-	[ -r "$1" ] && [ "$(stat -c %a "$1")" != 200 ] && cat "$1" || echo -
-}
-
-# bad NAME FILE < table: each input is -EINVAL and the value stays
-bad() {
-	name=$1 file=$2
-	while IFS='|' read -r input what; do
-		before=$(readback "$file")
-		got=$(kw "$file" "$input")
-		after=$(readback "$file")
-		if [ "$got" = EINVAL ] && [ "$after" = "$before" ]; then
-			ktap_test_pass "$name refuses $what"
-		else
-			ktap_print_msg "$name, input '$input': got '$got', value '$before' -> '$after'"
-			ktap_test_fail "$name refuses $what"
-		fi
-	done
-}
-
-# good NAME FILE < table: each input is written whole and reads back
-good() {
-	name=$1 file=$2
-	while IFS='|' read -r input value what; do
-		got=$(kw "$file" "$input")
-		after=$(readback "$file")
-		case "$got" in "ok "[1-9]*) ok=1 ;; *) ok=0 ;; esac
-		if [ $ok = 1 ] && [ "$after" = "$value" ]; then
-			ktap_test_pass "$name takes $what"
-		else
-			ktap_print_msg "$name, input '$input': got '$got', read back '$after', expected '$value'"
-			ktap_test_fail "$name takes $what"
-		fi
-	done
-}
-
-nlines() { "$@" | grep -c .; }
 n_sysfs=$(nlines sysfs_invalid)
 plan=0
 plan=$((plan + $(nlines global_valid) + n_sysfs + $(nlines global_range)))
-plan=$((plan + $(nlines sysctl_valid) + $(nlines sysctl_invalid)))
 plan=$((plan + 2 * ($(nlines node_valid) + n_sysfs + $(nlines node_range))))
 plan=$((plan + 2 * ($(nlines trigger_valid) + n_sysfs + $(nlines trigger_range))))
 plan=$((plan + $(nlines order_valid) + n_sysfs + $(nlines order_range)))
@@ -304,8 +197,6 @@ expect "defaults_global_20_nodes_minus_1" eq \
 # and the KTAP test counters with them)
 global_valid >/tmp/t; good global $G </tmp/t
 { sysfs_invalid; global_range; } >/tmp/t; bad global $G </tmp/t
-sysctl_valid >/tmp/t; good sysctl $S </tmp/t
-sysctl_invalid >/tmp/t; bad sysctl $S </tmp/t
 order_valid >/tmp/t; good proactive_order $O </tmp/t
 { sysfs_invalid; order_range; } >/tmp/t; bad proactive_order $O </tmp/t
 # Every node shows the order in force, which follows the knob.
@@ -359,21 +250,7 @@ expect "uid_65534_gets_EACCES_on_every_writable_file" nonroot
 expect "sysfs_write_shows_in_sysctl" sh -c "kwrite $G 35 >/dev/null; [ \$(cat $S) = 35 ]"
 expect "sysctl_write_shows_in_sysfs" sh -c "kwrite $S 45 >/dev/null; [ \$(cat $G) = 45 ]"
 
-# Both writes wake every node's kcompactd at once (order -1 marks it).
-wakes() {
-	sleep 1		# let kcompactd take any earlier trigger first
-	echo 1 >$TR/events/compaction/mm_compaction_wakeup_kcompactd/enable
-	echo >$TR/trace
-	kwrite "$1" "$2" >/dev/null
-	sleep 1
-	echo 0 >$TR/events/compaction/mm_compaction_wakeup_kcompactd/enable
-	for n in 0 1; do
-		grep -q "kwrite-.*mm_compaction_wakeup_kcompactd: nid=$n order=-1" $TR/trace || {
-			ktap_print_msg "no wake-up of node $n after writing $2 to $1"
-			return 1
-		}
-	done
-}
+# Both writes wake every node's kcompactd at once (wakes, guest/lib.sh).
 expect "sysfs_write_wakes_kcompactd_on_both_nodes" wakes $G 25
 expect "sysctl_write_wakes_kcompactd_on_both_nodes" wakes $S 20
 
@@ -403,24 +280,6 @@ scores() {
 expect "fragmentation_score_in_0_to_100" scores
 
 # ---- 6. racing writers -----------------------------------------------------
-# Writers of 0, 100 and a refused 101 race a reader: the reader only ever
-# sees a value someone wrote whole.
-race() {
-	f=$1 g=$2
-	kwrite -n 3000 $f 0 >/tmp/race.1 &
-	kwrite -n 3000 $g 100 >/tmp/race.2 &
-	kwrite -n 3000 $f 101 >/tmp/race.3 &
-	seen=$(kwrite -R 3000 $g)
-	wait
-	ktap_print_msg "values seen: $seen; writers: $(cat /tmp/race.1) / $(cat /tmp/race.2) / $(cat /tmp/race.3)"
-	grep -q 'EINVAL=3000 ' /tmp/race.3 || return 1
-	for v in $seen; do
-		case $v in 0 | 100 | 20) ;; *) return 1 ;; esac
-	done
-	end=$(cat $f)
-	kwrite $f 20 >/dev/null
-	[ "$end" = 0 ] || [ "$end" = 100 ]
-}
 expect "racing_sysfs_writers_leave_a_written_value" race $G $G
 expect "racing_sysctl_and_sysfs_writers_leave_a_written_value" race $S $G
 node_race() {
@@ -440,13 +299,7 @@ node_race() {
 expect "racing_node_writers_leave_a_written_value" node_race
 
 # ---- 7. nothing in dmesg ---------------------------------------------------
-quiet() {
-	new=$(dmesg | tail -n +$((dmesg_before + 1)))
-	[ -z "$new" ] && return 0
-	echo "$new" | while read -r l; do ktap_print_msg "dmesg: $l"; done
-	return 1
-}
-expect "no_dmesg_output_from_any_of_it" quiet
+expect "no_dmesg_output_from_any_of_it" dmesg_quiet_since "$dmesg_before"
 expect "settings_restored" eq \
 	"$(cat $G $S $O $N/node0/compaction/proactiveness $N/node1/compaction/proactiveness | tr '\n' ' ')" \
 	"20 20 auto -1 -1 "

@@ -4,8 +4,10 @@
 # way (fill, release 3/4 of every 2 MiB chunk): the score rises above the
 # high watermark, kcompactd's pass brings it to the low one, the per-node
 # counters and the tracepoint say so, and nothing else moves. The held
-# memory must come out of compaction intact.
+# memory must come out of compaction intact. v1's files and counters: the
+# 6.12 backport.
 . /tests/lib.sh
+requires sysfs-proactiveness node-knobs node-score-files proactive-counters proactive-tracepoint proactive-order
 
 ORDER=$(cat $N/node1/compaction/proactive_order)	# 9: PMD THP is on
 

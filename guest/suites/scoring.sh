@@ -11,7 +11,9 @@
 #   D. with node 1 filled to within its watermarks, a pass compacts
 #      nothing: it is deferred (reason low_free) and scans no page.
 # Every workload checks its memory at the end: a changed page fails.
+# v1's scoring, files and counters: the 6.12 backport.
 . /tests/lib.sh
+requires v1-scoring sysfs-proactiveness node-knobs node-score-files proactive-counters proactive-tracepoint proactive-order
 
 O=/sys/kernel/mm/compaction/proactive_order
 P1=$N/node1/compaction/proactiveness
