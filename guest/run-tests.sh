@@ -16,7 +16,8 @@ for t in $suites; do
 	sh "$t" >/tmp/suite.raw 2>&1
 	st=$?
 	grep -v '^TAP version' /tmp/suite.raw | sed 's/^/    /'
-	if [ $st -ne 0 ] || grep -q '^not ok ' /tmp/suite.raw ||
+	# a "not ok ... # TODO" is a known gap of the series (guest/lib.sh)
+	if [ $st -ne 0 ] || grep -v '^not ok .* # TODO ' /tmp/suite.raw | grep -q '^not ok ' ||
 	   ! grep -q '^ok ' /tmp/suite.raw; then
 		echo "not ok $i $name"
 		rc=1

@@ -140,7 +140,12 @@ python3 "$kunit_py" parse "$console" >"$logdir/kunit-boot.txt" 2>&1 || status=1
 grep -E '^\[..:..:..\] (Testing complete|.*(FAILED|CRASHED))|^(Testing complete|.*FAILED)' \
 	"$logdir/kunit-boot.txt" >&2 || tail -n 5 "$logdir/kunit-boot.txt" >&2
 echo "In-guest tests:" >&2
-python3 "$kunit_py" parse "$tests" >"$logdir/guest-tests.txt" 2>&1 || status=1
+# kunit.py knows the SKIP directive only: a known gap ("not ok N NAME #
+# TODO WHY", guest/lib.sh) goes to it as a skip that says TODO, and is
+# listed in todo.txt; tests.log keeps the KTAP as the guest wrote it.
+sed -E 's/^( *)not ok ([0-9]+) (.*) # TODO (.*)$/\1ok \2 \3 # SKIP TODO \4/' "$tests" >"$logdir/tests-parsed.log"
+grep -E '^ *not ok [0-9]+ .* # TODO ' "$tests" | sed -E 's/^ *not ok [0-9]+ //' >"$logdir/todo.txt" || true
+python3 "$kunit_py" parse "$logdir/tests-parsed.log" >"$logdir/guest-tests.txt" 2>&1 || status=1
 grep -E 'Testing complete|FAILED|CRASHED' "$logdir/guest-tests.txt" >&2 || tail -n 5 "$logdir/guest-tests.txt" >&2
 grep -q 'PCOMPACT-TESTS-EXIT: 0' "$console" || status=1
 exit $status

@@ -20,6 +20,10 @@
 #   warnings   W=1 and sparse (C=2) on the files the series touches: nothing
 #              new against the base
 #   coccicheck on the files the series touches: nothing new against the base
+#   allocator  mm/page_alloc.c and include/linux/mmzone.h unchanged, and
+#              struct zone and struct free_area with the layout of the base
+#              (pahole of mm/mmzone.o built with -g), sizes as committed in
+#              MAINTAINERS-notes/pahole-$BASE.txt
 #   kunit      tools/testing/kunit/kunit.py run --kunitconfig=kunit (UML)
 #   boot       the patched guest in QEMU: the KUnit results printed at boot
 #              and the in-guest KTAP tests, both through kunit.py parse
@@ -28,6 +32,10 @@
 #              built above, and the base with the same config), the
 #              report; then runs whose workloads
 #              flip a byte must fail, naming each workload
+#   guards     the in-guest suites of the fixes (BASE_GUARD_SUITES) on the
+#              unpatched base kernel of the benchmarks: each test named in
+#              BASE_FIX_GUARDS must fail there, and no other test (the
+#              controls among them); the series passes them in "boot"
 #
 # What counts: one per patch for checkpatch and build, one per file for
 # warnings and coccicheck, one per test case for KUnit and the guest, one
@@ -40,7 +48,7 @@ PASS=0 FAIL=0
 FAILED=()
 full=0
 [ "$BASE_CHECK" = full ] && full=1
-STEPS=$([ $full = 1 ] && echo 10 || echo 6)
+STEPS=$([ $full = 1 ] && echo 12 || echo 6)
 stepno=0
 LOG_DIR=$PCOMPACT_CACHE/logs/check/$BASE
 export LOG_DIR
@@ -135,9 +143,17 @@ fi
 # ---- 3. checkpatch ------------------------------------------------------------
 step "checkpatch.pl --strict on every patch"
 [ -x "$WT/scripts/checkpatch.pl" ] || { fail "checkpatch: no kernel worktree at $WT"; finish; }
+# The base tree is a release tarball in one commit: checkpatch cannot look
+# up the commit of a Fixes: tag in it. Only that check is left out, and
+# only then; the tag's form is still checked.
+cp_opts=(--strict --no-summary --showfile)
+if [ "$(git -C "$KERNEL_TREE" rev-list --count "$base")" -le 1 ]; then
+	cp_opts+=(--ignore UNKNOWN_COMMIT_ID)
+	log "  (the base tree has no history: checkpatch cannot verify the commits of Fixes: tags, UNKNOWN_COMMIT_ID is ignored)"
+fi
 for p in "${PATCHES[@]}"; do
 	b=${p##*/}
-	out=$(cd "$WT" && ./scripts/checkpatch.pl --strict --no-summary --showfile "$p" 2>&1) || true
+	out=$(cd "$WT" && ./scripts/checkpatch.pl "${cp_opts[@]}" "$p" 2>&1) || true
 	printf '%s\n' "$out" >"$LOG_DIR/checkpatch-$b.log"
 	errs=$(grep -cE '(^|: )(ERROR|WARNING):' <<<"$out" || true)
 	checks=$(grep -cE '(^|: )CHECK:' <<<"$out" || true)
@@ -181,6 +197,18 @@ warnings_of() {
 		grep -E "^(\./|$WT/)?$f:[0-9]+" "$LOG_DIR/cocci-$label-$n.log" |
 			sed -E "s#^$WT/##; s#^\./##; s#:[0-9]+(:[0-9]+)?(-[0-9]+)?:#:#" | sort >"$LOG_DIR/cocci-$label-$n.txt" || true
 	done
+	# the layouts of the page allocator's structs, from an object with
+	# debug info (mm/mmzone.c uses both)
+	rm -f "$WARN_OUT/mm/mmzone.o"
+	make -C "$WT" O="$WARN_OUT" ARCH=x86_64 -j"$JOBS" KCFLAGS=-g CC="ccache gcc" mm/mmzone.o \
+		>"$LOG_DIR/pahole-$label.log" 2>&1 &&
+		pahole -C zone,free_area "$WARN_OUT/mm/mmzone.o" >"$LOG_DIR/pahole-$label.txt" 2>>"$LOG_DIR/pahole-$label.log" ||
+		rm -f "$LOG_DIR/pahole-$label.txt"
+}
+# struct_sizes FILE: "struct NAME: N bytes" for each struct pahole printed
+struct_sizes() {
+	awk '/^struct [a-z_]+ \{/ { name = $2 } /\/\* size: / && name != "" {
+		sub(",", "", $3); print "struct " name ": " $3 " bytes"; name = "" }' "$1"
 }
 if [ $full = 1 ]; then
 	log "  baseline: W=1, sparse and coccicheck on ${TOUCHED[*]:-nothing} at the base"
@@ -272,6 +300,29 @@ for kind in w1 cocci; do
 	done
 done
 
+# ---- the page allocator is left alone ----------------------------------------------------
+if [ $full = 1 ]; then
+	step "the page allocator left alone: git diff and pahole of struct zone and struct free_area"
+	pa=$("${G[@]}" diff --stat "$base" "$tip" -- mm/page_alloc.c include/linux/mmzone.h)
+	if [ -z "$pa" ]; then
+		pass "allocator: mm/page_alloc.c and include/linux/mmzone.h unchanged by the series"
+	else
+		printf '%s\n' "$pa" | sed 's/^/    /' >&2
+		fail "allocator: the series changes the page allocator (git diff --stat above)"
+	fi
+	committed=$REPO_DIR/MAINTAINERS-notes/pahole-$BASE.txt
+	if [ ! -s "$LOG_DIR/pahole-base.txt" ] || [ ! -s "$LOG_DIR/pahole-tip.txt" ]; then
+		fail "allocator: pahole of struct zone and struct free_area did not run (logs: $LOG_DIR/pahole-*.log)"
+	elif ! diff -q "$LOG_DIR/pahole-base.txt" "$LOG_DIR/pahole-tip.txt" >/dev/null; then
+		diff "$LOG_DIR/pahole-base.txt" "$LOG_DIR/pahole-tip.txt" | sed 's/^/    /' >&2
+		fail "allocator: the layout of struct zone or struct free_area changed (pahole, diff above)"
+	elif [ "$(struct_sizes "$committed" 2>/dev/null)" != "$(struct_sizes "$LOG_DIR/pahole-tip.txt")" ]; then
+		fail "allocator: the sizes differ from $committed (regenerate it from $LOG_DIR/pahole-tip.txt)"
+	else
+		pass "allocator: struct zone and struct free_area keep their layout ($(struct_sizes "$LOG_DIR/pahole-tip.txt" | tr '\n' ';' | sed 's/;$//; s/;/, /'))"
+	fi
+fi
+
 # count_kunit FILE: "passed failed" from kunit.py's summary line
 count_kunit() {
 	local line p f c
@@ -332,10 +383,13 @@ if [ $build_ok = 1 ] && [ -f "$GUEST_OUT/arch/x86/boot/bzImage" ]; then
 			pass "$name: $bp tests" "$bp"
 			[ "${part%%:*}" = guest-tests ] && [ -f "$bootdir/tests.log" ] &&
 				suite_counts "$bootdir/tests.log"
-			# skips are features the series does not declare: said, not hidden
+			# skips are features the series does not declare, TODOs its
+			# known gaps: said, not hidden
 			[ "${part%%:*}" != guest-tests ] ||
 				grep -E '^ *ok [0-9]+ .*# SKIP' "$bootdir/tests.log" 2>/dev/null |
 				sed -E 's/^ *ok [0-9]+ /    skipped: /' >&2 || true
+			[ "${part%%:*}" != guest-tests ] || [ ! -s "$bootdir/todo.txt" ] ||
+				sed 's/^/    known gap: /' "$bootdir/todo.txt" >&2
 		else
 			show_kunit_failures "$f"
 			PASS=$((PASS + bp))
@@ -399,6 +453,49 @@ else
 	fail "bench: a corrupt run was not failed for each workload (exit $crc; not caught: ${missed[*]:-}; log: $corrupt_log)"
 fi
 
-# ---- 10. what the checks cover -------------------------------------------------------------
+# ---- 10. the tests that guard a fix fail on the unpatched base ---------------------------------
+step "guards: the tests of the fixes on the unpatched base kernel"
+base_bz=$BENCH_BASE_DIR/guest/arch/x86/boot/bzImage
+gdir=$LOG_DIR/guards
+if [ -z "${BASE_FIX_GUARDS:-}" ]; then
+	fail "guards: $BASE has no BASE_FIX_GUARDS in its pin"
+elif [ ! -f "$base_bz" ]; then
+	fail "guards: no base kernel at $base_bz (the bench step builds it)"
+else
+	log "  (boot of the unpatched $BASE_UPSTREAM_VERSION with: $BASE_GUARD_SUITES; log: $gdir)"
+	"$REPO_DIR/scripts/initramfs.sh" --tree "$WT" --out "$CHECK_DIR/guards.cpio" --suites "$BASE_GUARD_SUITES" &&
+		BOOT_QUIET=1 KUNIT_TREE=$WT "$REPO_DIR/scripts/boot.sh" --batch --log-dir "$gdir" \
+			--kernel "$base_bz" --initrd "$CHECK_DIR/guards.cpio" >/dev/null 2>&1 || true
+	if [ ! -s "$gdir/tests.log" ] || ! grep -q '^    # Totals: ' "$gdir/tests.log"; then
+		fail "guards: the base guest did not finish the suites (console: $gdir/console.log)"
+	else
+		# "suite:test" of every failure, against the guards' patterns
+		mapfile -t failed < <(tr -d '\r' <"$gdir/tests.log" |
+			awk '/^    # Subtest: / { s = $3 } /^    not ok / { print s ":" $4 }')
+		for g in $BASE_FIX_GUARDS; do
+			hit=
+			for f in "${failed[@]}"; do
+				# shellcheck disable=SC2053 # a guard is a glob pattern
+				[[ $f == $g ]] && { hit=$f; break; }
+			done
+			if [ -n "$hit" ]; then
+				pass "guard fails on the unpatched base: $g${hit:+ ($hit)}"
+			else
+				fail "guard passes on the unpatched base, so it guards nothing: $g (results: $gdir/tests.log)"
+			fi
+		done
+		for f in "${failed[@]}"; do
+			ok=0
+			for g in $BASE_FIX_GUARDS; do
+				# shellcheck disable=SC2053
+				[[ $f == $g ]] && ok=1
+			done
+			[ $ok = 1 ] || fail "guards: $f fails on the unpatched base but guards no fix (a control? results: $gdir/tests.log)"
+		done
+		grep -h '"next_pass_ms"' "$gdir/tests.log" | sed 's/^ *# */    base: /' >&2 || true
+	fi
+fi
+
+# ---- 11. what the checks cover -------------------------------------------------------------
 step "summary"
 finish

@@ -8,7 +8,7 @@
  * its pattern, and a page that changed fails the run.
  *
  * usage: fragment [-n NODE] (-m MIB | -F MARGIN_MIB) [-k KEEP | -s STRIDE]
- *                 [-c DIR [-f FILES]] [-r FILE] [-t SEC] [-C]
+ *                 [-c DIR [-f FILES]] [-L] [-G ORDER] [-r FILE] [-t SEC] [-C]
  *   -n NODE  allocate on NODE only (MPOL_BIND)
  *   -m MIB   fill MIB of memory
  *   -F MIB   fill the free memory of NODE (of the system without -n)
@@ -22,6 +22,23 @@
  *            one page of page cache plus an inode and a dentry; they stay
  *            until the end (the fragmentation compaction cannot undo)
  *   -f FILES small files per chunk with -c (default 16)
+ *   -L       mlock the held pages (mlock2 MLOCK_ONFAULT, which does not
+ *            fault the released ones back in): with
+ *            vm.compact_unevictable_allowed=0 compaction cannot move
+ *            them, and cannot lower the node's score
+ *   -G ORDER then take every free block of ORDER or more that is left on
+ *            NODE's zones but ZONE_DMA (the fill's margin, the blocks the
+ *            release freed whole) with huge page faults at THP defrag
+ *            "never" (no reclaim, no compaction), held (mlocked with -L)
+ *            and checked like the rest: the node's zones then have no
+ *            free block of ORDER (the DMA zone is left alone: huge pages
+ *            do not come from it). "grab_left" says how many are left
+ *            (0 unless a fault fell back to small pages). While memory
+ *            is held, a block that becomes free (per-cpu lists drained,
+ *            pages compaction moved away) is taken within 50 ms (with
+ *            -r, FILE then holds how many were taken so far); THP
+ *            defrag is restored at the end. Needs -n; ORDER is the PMD
+ *            order (9 with 4 KiB pages)
  *   -r FILE  create FILE once memory is fragmented
  *   -t SEC   verify and exit after SEC seconds (default: on SIGTERM,
  *            SIGINT or SIGUSR1)
@@ -41,6 +58,8 @@
 #define CHUNK		(2UL << 20)
 #define SEED		0x9E3779B97F4A7C15ULL
 #define FILE_BYTES	256
+#define THP_DEFRAG	"/sys/kernel/mm/transparent_hugepage/defrag"
+#define MLOCK_ONFAULT_	1
 
 /*
  * Free memory of NODE in KiB, or of the system if node < 0; with @pcp,
@@ -159,12 +178,126 @@ static void corrupt_small_file(const char *dir)
 	close(fd);
 }
 
+/*
+ * Free blocks of @order or more on @node's zones but DMA that a huge page
+ * fault can be given, from /proc/pagetypeinfo ("Node N, zone NAME, type
+ * TYPE c0 c1 ... c10"): every migratetype but the high-atomic reserve
+ * and isolated pageblocks, which it cannot take
+ */
+static long free_blocks(int node, int order)
+{
+	char line[512], zone[32], type[32];
+	long n = 0;
+	int nd, off;
+	FILE *f = fopen("/proc/pagetypeinfo", "r");
+
+	if (!f)
+		die("reading /proc/pagetypeinfo");
+	while (fgets(line, sizeof(line), f)) {
+		char *p = line;
+		long c;
+
+		if (sscanf(line, "Node %d, zone %31[^,], type %31s%n", &nd, zone, type, &off) != 3 ||
+		    nd != node || !strcmp(zone, "DMA") ||
+		    !strcmp(type, "HighAtomic") || !strcmp(type, "Isolate"))
+			continue;
+		p += off;
+		for (int o = 0; sscanf(p, "%ld%n", &c, &off) == 1; o++, p += off)
+			if (o >= order)
+				n += c << (o - order);
+	}
+	fclose(f);
+	return n;
+}
+
+/*
+ * -G: huge pages faulted into a region reserved for them, at THP defrag
+ * "never" from grab_start() to grab_end(). Pages freed later (per-cpu
+ * lists drained, pages that compaction moves out of a block) can make a
+ * new free block at any time, so the grab goes on while memory is held.
+ */
+static struct {
+	uint8_t *mem;
+	unsigned long cap, nr, first;
+	int node, order;
+	char defrag[16];
+} grab;
+
+static void grab_start(int node, int order, int lock, unsigned long first)
+{
+	char buf[128] = "", *b, *e;
+	int fd = open(THP_DEFRAG, O_RDONLY);
+
+	if (fd < 0 || read(fd, buf, sizeof(buf) - 1) <= 0)
+		die("reading " THP_DEFRAG " (THP is needed for -G)");
+	close(fd);
+	/* "always defer [madvise] never": keep the one in brackets */
+	b = strchr(buf, '[');
+	e = b ? strchr(b, ']') : NULL;
+	if (!b || !e || e - b > (long)sizeof(grab.defrag))
+		die("no current value in " THP_DEFRAG);
+	*e = 0;
+	strcpy(grab.defrag, b + 1);
+	fd = open(THP_DEFRAG, O_WRONLY);
+	if (fd < 0 || write(fd, "never", 5) != 5)
+		die("writing never to " THP_DEFRAG);
+	close(fd);
+
+	grab.node = node;
+	grab.order = order;
+	grab.first = first;
+	grab.cap = free_blocks(node, order) + 256;
+	grab.mem = mmap(NULL, (grab.cap + 1) * CHUNK, PROT_READ | PROT_WRITE,
+			MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	if (grab.mem == MAP_FAILED)
+		die("mmap");
+	grab.mem = (uint8_t *)(((uintptr_t)grab.mem + CHUNK - 1) & ~(CHUNK - 1));
+	if (madvise(grab.mem, grab.cap * CHUNK, MADV_HUGEPAGE))
+		die("madvise(MADV_HUGEPAGE)");
+	if (lock && syscall(SYS_mlock2, grab.mem, grab.cap * CHUNK, MLOCK_ONFAULT_))
+		die("mlock2(MLOCK_ONFAULT)");
+}
+
+/*
+ * Take free blocks until none is left, a fault falls back to small pages
+ * (given back), or the region is full. Returns the blocks left.
+ */
+static long grab_more(void)
+{
+	long left;
+
+	while ((left = free_blocks(grab.node, grab.order)) > 0 && grab.nr < grab.cap) {
+		uint8_t *chunk = grab.mem + grab.nr * CHUNK;
+		long thp = file_field("/proc/self/smaps_rollup", "AnonHugePages:");
+
+		pattern_fill(SEED, chunk, grab.first + grab.nr * CHUNK / PAGE, CHUNK / PAGE);
+		/* a huge page may come from a per-cpu list: ask smaps, not buddyinfo */
+		if (file_field("/proc/self/smaps_rollup", "AnonHugePages:") < thp + (long)(CHUNK >> 10)) {
+			if (munlock(chunk, CHUNK) || madvise(chunk, CHUNK, MADV_DONTNEED))
+				die("releasing a fallback chunk");
+			break;
+		}
+		grab.nr++;
+	}
+	return left;
+}
+
+static void grab_end(void)
+{
+	int fd = open(THP_DEFRAG, O_WRONLY);
+
+	if (fd < 0 || write(fd, grab.defrag, strlen(grab.defrag)) != (ssize_t)strlen(grab.defrag))
+		die("restoring " THP_DEFRAG);
+	close(fd);
+}
+
 int main(int argc, char **argv)
 {
 	long fill_mib = 0, margin_mib = -1, keep = 4, stride = 0, hold_sec = -1, files = 16;
 	const char *ready = NULL, *cache_dir = NULL;
-	int node = -1, corrupt = 0, opt;
+	int node = -1, corrupt = 0, lock = 0, grab_order = -1, opt;
 	unsigned long nchunks, c, held_pages = 0, bad = 0, bad_files = 0;
+	long grab_left = -1;
 	long free_before, free_filled, free_after;
 	double t0, t_released;
 	size_t size, held;
@@ -172,7 +305,7 @@ int main(int argc, char **argv)
 	sigset_t set;
 
 	workload_name = "fragment";
-	while ((opt = getopt(argc, argv, "+n:m:F:k:s:c:f:r:t:C")) != -1) {
+	while ((opt = getopt(argc, argv, "+n:m:F:k:s:c:f:LG:r:t:C")) != -1) {
 		switch (opt) {
 		case 'n': node = atoi(optarg); break;
 		case 'm': fill_mib = atol(optarg); break;
@@ -181,6 +314,8 @@ int main(int argc, char **argv)
 		case 's': stride = atol(optarg); break;
 		case 'c': cache_dir = optarg; break;
 		case 'f': files = atol(optarg); break;
+		case 'L': lock = 1; break;
+		case 'G': grab_order = atoi(optarg); break;
 		case 'r': ready = optarg; break;
 		case 't': hold_sec = atol(optarg); break;
 		case 'C': corrupt = 1; break;
@@ -192,6 +327,10 @@ int main(int argc, char **argv)
 	if (keep < 2 || (fill_mib <= 0) == (margin_mib < 0) || files < 1 || files > 4096 ||
 	    (stride && (stride < 2 || stride > (long)(CHUNK / PAGE)))) {
 		fprintf(stderr, "fragment: give -m MIB or -F MARGIN_MIB; -k is at least 2, -s 2 to 512, -f 1 to 4096\n");
+		return 2;
+	}
+	if (grab_order >= 0 && (node < 0 || grab_order < 1 || grab_order > 10)) {
+		fprintf(stderr, "fragment: -G takes an order from 1 to 10, and needs -n NODE\n");
 		return 2;
 	}
 	if (cache_dir && mkdir(cache_dir, 0755) && errno != EEXIST)
@@ -256,6 +395,12 @@ int main(int argc, char **argv)
 			if (madvise(mem + c * CHUNK + held, CHUNK - held, MADV_DONTNEED))
 				die("madvise(MADV_DONTNEED)");
 	}
+	if (lock && syscall(SYS_mlock2, mem, nchunks * CHUNK, MLOCK_ONFAULT_))
+		die("mlock2(MLOCK_ONFAULT)");
+	if (grab_order > 0) {
+		grab_start(node, grab_order, lock, nchunks * CHUNK / PAGE);
+		grab_left = grab_more();
+	}
 	t_released = now_us();
 	held_pages = nchunks * (held / PAGE);
 	free_after = mem_free_kb(node, 1);
@@ -263,12 +408,14 @@ int main(int argc, char **argv)
 	printf("{\"workload\":\"fragment\",\"event\":\"fragmented\",\"node\":%d,"
 	       "\"filled_mib\":%lu,\"held_mib\":%lu,\"small_files\":%lu,\"free_kb_before\":%ld,"
 	       "\"free_kb_filled\":%ld,\"free_kb_after\":%ld,\"seconds\":%.2f,"
-	       "\"t_released_us\":%.0f}\n",
+	       "\"t_released_us\":%.0f,\"locked\":%d,\"grabbed_blocks\":%lu,\"grab_left\":%ld}\n",
 	       node, nchunks * 2, held_pages * PAGE >> 20, cache_dir ? nchunks * files : 0,
-	       free_before, free_filled, free_after, (t_released - t0) / 1e6, t_released);
+	       free_before, free_filled, free_after, (t_released - t0) / 1e6, t_released,
+	       lock, grab.nr, grab_left);
 	fflush(stdout);
 	/* The released memory must really be free (see DESIGN: max_map_count) */
-	if ((free_after - free_filled) < (long)((nchunks * (CHUNK - held)) >> 10) / 2) {
+	if ((free_after - free_filled) + (long)(grab.nr * CHUNK >> 10) <
+	    (long)((nchunks * (CHUNK - held)) >> 10) / 2) {
 		fprintf(stderr, "fragment: released %lu KiB, but free memory grew by %ld KiB\n",
 			(nchunks * (CHUNK - held)) >> 10, free_after - free_filled);
 		errno = 0;
@@ -276,7 +423,32 @@ int main(int argc, char **argv)
 	}
 
 	touch_ready(ready);
-	hold(&set, hold_sec);
+	if (grab_order > 0) {
+		/* hold, and take every free block that appears, every 50 ms */
+		double end = hold_sec < 0 ? 0 : now_us() + hold_sec * 1e6;
+		unsigned long before = grab.nr;
+
+		while (!end_signalled(&set) && (!end || now_us() < end)) {
+			unsigned long nr = grab.nr;
+
+			usleep(50000);
+			grab_more();
+			if (grab.nr != nr && ready) {
+				/* the ready file counts the blocks taken while held */
+				FILE *f = fopen(ready, "w");
+
+				if (!f)
+					die("writing the ready file");
+				fprintf(f, "%lu\n", grab.nr - before);
+				fclose(f);
+			}
+		}
+		grab_end();
+		printf("{\"workload\":\"fragment\",\"event\":\"held\",\"grabbed_while_held\":%lu}\n",
+		       grab.nr - before);
+	} else {
+		hold(&set, hold_sec);
+	}
 
 	if (corrupt) {
 		mem[123] ^= 0x01;	/* page 0 is always held */
@@ -300,6 +472,10 @@ int main(int argc, char **argv)
 			bad += pattern_check(SEED, mem + c * CHUNK + p * PAGE, first + p, n, bad);
 		}
 	}
+	for (c = 0; c < grab.nr; c++)
+		bad += pattern_check(SEED, grab.mem + c * CHUNK,
+				     grab.first + c * CHUNK / PAGE, CHUNK / PAGE, bad);
+	held_pages += grab.nr * CHUNK / PAGE;
 	if (cache_dir) {
 		bad_files = check_small_files(cache_dir, nchunks, files);
 		printf("{\"workload\":\"fragment\",\"event\":\"verified_files\",\"files\":%lu,\"corrupt_files\":%lu}\n",

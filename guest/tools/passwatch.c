@@ -1,0 +1,248 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * passwatch: is a write to vm.compaction_proactiveness during a proactive
+ * pass used at kcompactd's next decision, or lost?
+ *
+ * With the compaction tracepoints on (clock "mono") and trace_pipe read
+ * as events come:
+ *   1. write START to the sysctl, which wakes kcompactd for a proactive
+ *      check (the node must be fragmented enough to start a pass at
+ *      START);
+ *   2. at the first mm_compaction_begin of kcompactdNODE, write VALUE to
+ *      the sysctl and mark the write in the trace (trace_marker);
+ *   3. at that pass's mm_compaction_end, check that the mark came before
+ *      it: the write landed during the pass. If it did not, the write
+ *      started another pass of its own; try again at its begin, writing
+ *      START and VALUE in turn, up to ATTEMPTS times;
+ *   4. time the next mm_compaction_begin of kcompactdNODE from that end.
+ * A kernel that uses the value written during the pass begins the next
+ * decision's pass at once; one that drops the trigger waits out its
+ * timeout (32 s after a pass that did not lower the score).
+ *
+ * The node must have a single populated zone (one begin and one end per
+ * pass), for example node 1 of the test guest (DMA32).
+ *
+ * usage: passwatch -n NODE -s START -w VALUE [-T SEC] [-a ATTEMPTS]
+ *   -T SEC       give up waiting for an event after SEC seconds (60)
+ *   -a ATTEMPTS  writes to try before giving up on landing one during a
+ *                pass (20)
+ *
+ * Output: one JSON line: "during_pass" 1 if a write landed during a pass,
+ * "next_pass_ms" from that pass's end to the next begin (or the timeout,
+ * with "next_pass" 0), "pass_ms" the pass's length, "attempts". Exit
+ * status 0 when the events were seen, 1 when no write landed during a
+ * pass or no pass came, 2 on a setup error.
+ */
+#include <poll.h>
+#include "workload.h"
+
+#define TRACING		"/sys/kernel/tracing"
+#define PROACTIVENESS	"/proc/sys/vm/compaction_proactiveness"
+#define MARK		"passwatch: wrote proactiveness"
+
+static void write_file(const char *path, const char *s)
+{
+	int fd = open(path, O_WRONLY | O_TRUNC);
+
+	if (fd < 0 || write(fd, s, strlen(s)) != (ssize_t)strlen(s))
+		die(path);
+	close(fd);
+}
+
+/* The trace timestamp of @line in us: the number before ": EVENT:" */
+static double stamp(const char *line, const char *ev)
+{
+	const char *t = ev;
+
+	while (t > line && (t[-1] == '.' || (t[-1] >= '0' && t[-1] <= '9')))
+		t--;
+	return strtod(t, NULL) * 1e6;
+}
+
+/* The first character of the file @path ('0' if it cannot be read) */
+static char first_char(const char *path)
+{
+	char c = '0';
+	int fd = open(path, O_RDONLY);
+
+	if (fd >= 0) {
+		if (read(fd, &c, 1) != 1)
+			c = '0';
+		close(fd);
+	}
+	return c;
+}
+
+static char pending[1 << 16];
+static size_t npending;
+
+/*
+ * The next line of trace_pipe into @line, or 0 after @deadline (us).
+ * trace_pipe's reads return whatever is there, not whole lines.
+ */
+static int next_line(int fd, char *line, size_t len, double deadline)
+{
+	for (;;) {
+		char *nl = memchr(pending, '\n', npending);
+
+		if (nl) {
+			size_t n = nl - pending;
+
+			if (n >= len)
+				n = len - 1;
+			memcpy(line, pending, n);
+			line[n] = 0;
+			npending -= nl + 1 - pending;
+			memmove(pending, nl + 1, npending);
+			return 1;
+		}
+		double left = deadline - now_us();
+
+		if (left <= 0)
+			return 0;
+		struct pollfd p = { .fd = fd, .events = POLLIN };
+
+		if (poll(&p, 1, left / 1e3 + 1) <= 0)
+			continue;
+		ssize_t r = read(fd, pending + npending, sizeof(pending) - 1 - npending);
+
+		if (r < 0 && errno != EINTR && errno != EAGAIN)
+			die("reading trace_pipe");
+		if (r > 0)
+			npending += r;
+		if (npending == sizeof(pending) - 1)
+			npending = 0;	/* a line that long is not ours */
+	}
+}
+
+static int marker;
+static long tries;
+
+/* At a pass's begin: write START or VALUE in turn, and mark it in the trace */
+static void write_now(long start, long value)
+{
+	char val[16];
+
+	snprintf(val, sizeof(val), "%ld", tries % 2 ? start : value);
+	write_file(PROACTIVENESS, val);
+	if (write(marker, MARK, strlen(MARK)) < 0)
+		die("writing trace_marker");
+	tries++;
+}
+
+int main(int argc, char **argv)
+{
+	long node = -1, start = -1, value = -1, timeout = 60, attempts = 20;
+	double t_begin = 0, t_mark = 0, t_end = 0, t_next = 0, deadline;
+	int opt, fd, state = 0, during = 0;
+	char comm[32], line[1024], val[16];
+
+	workload_name = "passwatch";
+	while ((opt = getopt(argc, argv, "n:s:w:T:a:")) != -1) {
+		switch (opt) {
+		case 'n': node = atol(optarg); break;
+		case 's': start = atol(optarg); break;
+		case 'w': value = atol(optarg); break;
+		case 'T': timeout = atol(optarg); break;
+		case 'a': attempts = atol(optarg); break;
+		default:
+			fprintf(stderr, "usage: see the comment at the top of passwatch.c\n");
+			return 2;
+		}
+	}
+	if (node < 0 || start < 1 || start > 100 || value < 1 || value > 100 ||
+	    timeout < 1 || attempts < 1) {
+		fprintf(stderr, "passwatch: give -n NODE, -s START and -w VALUE (1..100)\n");
+		return 2;
+	}
+	snprintf(comm, sizeof(comm), "kcompactd%ld-", node);
+	/* the events are left as they were found */
+	char was_begin[2] = { first_char(TRACING "/events/compaction/mm_compaction_begin/enable") };
+	char was_end[2] = { first_char(TRACING "/events/compaction/mm_compaction_end/enable") };
+
+	write_file(TRACING "/tracing_on", "0");
+	write_file(TRACING "/trace_clock", "mono");
+	write_file(TRACING "/events/compaction/mm_compaction_begin/enable", "1");
+	write_file(TRACING "/events/compaction/mm_compaction_end/enable", "1");
+	write_file(TRACING "/trace", "");
+	fd = open(TRACING "/trace_pipe", O_RDONLY | O_NONBLOCK);
+	marker = open(TRACING "/trace_marker", O_WRONLY);
+	if (fd < 0 || marker < 0)
+		die("opening trace_pipe and trace_marker");
+	write_file(TRACING "/tracing_on", "1");
+
+	snprintf(val, sizeof(val), "%ld", start);
+	write_file(PROACTIVENESS, val);
+	deadline = now_us() + timeout * 1e6;
+	/*
+	 * state 0: waiting for a begin (write at it); 1: waiting for its end;
+	 * 2: waiting for the next begin
+	 */
+	while (state < 3 && next_line(fd, line, sizeof(line), deadline)) {
+		char *ev;
+
+		if ((ev = strstr(line, ": tracing_mark_write: ")) && strstr(ev, MARK)) {
+			t_mark = stamp(line, ev);
+			continue;
+		}
+		if (!strstr(line, comm))
+			continue;
+		if ((ev = strstr(line, ": mm_compaction_begin:"))) {
+			if (state == 2) {
+				t_next = stamp(line, ev);
+				state = 3;
+				break;
+			}
+			if (state == 0) {
+				t_begin = stamp(line, ev);
+				write_now(start, value);
+				state = 1;
+				deadline = now_us() + timeout * 1e6;
+			}
+		} else if ((ev = strstr(line, ": mm_compaction_end:")) && state == 1) {
+			t_end = stamp(line, ev);
+			/* the mark may come after the end in the pipe: let it arrive */
+			if (!t_mark) {
+				double until = now_us() + 200e3;
+
+				while (!t_mark && next_line(fd, line, sizeof(line), until)) {
+					char *m = strstr(line, ": tracing_mark_write: ");
+
+					if (m && strstr(m, MARK))
+						t_mark = stamp(line, m);
+					else if (strstr(line, comm) && strstr(line, ": mm_compaction_begin:")) {
+						/* already the next pass: handled below */
+						t_next = stamp(line, strstr(line, ": mm_compaction_begin:"));
+					}
+				}
+			}
+			if (t_mark && t_mark < t_end) {
+				during = 1;
+				state = t_next ? 3 : 2;
+				deadline = now_us() + timeout * 1e6;
+			} else if (tries >= attempts) {
+				break;
+			} else {
+				/* the write came after the pass; it started one of its own */
+				t_mark = 0;
+				state = 0;
+				if (t_next) {
+					/* that pass has begun: write at it */
+					t_begin = t_next;
+					t_next = 0;
+					write_now(start, value);
+					state = 1;
+				}
+				deadline = now_us() + timeout * 1e6;
+			}
+		}
+	}
+	write_file(TRACING "/events/compaction/mm_compaction_begin/enable", was_begin);
+	write_file(TRACING "/events/compaction/mm_compaction_end/enable", was_end);
+	printf("{\"workload\":\"passwatch\",\"node\":%ld,\"start\":%ld,\"value\":%ld,"
+	       "\"attempts\":%ld,\"during_pass\":%d,\"pass_ms\":%.1f,\"next_pass\":%d,"
+	       "\"next_pass_ms\":%.1f}\n",
+	       node, start, value, tries, during, during ? (t_end - t_begin) / 1e3 : 0,
+	       state == 3, state == 3 ? (t_next - t_end) / 1e3 : during ? timeout * 1e3 : 0);
+	return during && state == 3 ? 0 : 1;
+}
