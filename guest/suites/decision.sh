@@ -85,10 +85,10 @@ open_passes() {
 }
 # settled NODE: no free block of ORDER on NODE (but in DMA). The
 # fragmenter tries every 50 ms to take a block that became free, and a
-# try can fail for a while (a huge page fault falls back): wait up to 10 s
+# try can fail for a while (a huge page fault falls back): wait up to 30 s
 settled() {
 	t=0
-	while [ "$(blocks "$1")" != 0 ] && [ $t -lt 100 ]; do
+	while [ "$(blocks "$1")" != 0 ] && [ $t -lt 300 ]; do
 		usleep 100000
 		t=$((t + 1))
 	done
