@@ -56,6 +56,22 @@ static void read_pfns(int fd, const uint8_t *mem, unsigned long npages, uint64_t
 	for (unsigned long p = 0; p < npages; p++) {
 		uint64_t e = pm[p * spread];
 
+		/*
+		 * A page compaction is migrating right now has a migration
+		 * entry, not a present PTE: read it (which waits for the
+		 * migration to end) and ask again, so that a move in
+		 * progress counts once, with its new PFN, not as a page
+		 * without a frame.
+		 */
+		for (int try = 0; !(e & PM_PRESENT) && try < 100; try++) {
+			off_t at = off + (off_t)p * spread * 8;
+
+			(void)*(volatile const uint8_t *)(mem + p * spread * PAGE);
+			if (try)
+				usleep(1000);
+			if (pread(fd, &e, 8, at) != 8)
+				die("reading /proc/self/pagemap");
+		}
 		pfn[p] = (e & PM_PRESENT) ? (e & PFN_MASK) : 0;
 	}
 }
