@@ -16,16 +16,30 @@
 #     is above the high threshold, as vm.rst documents;
 #   BUG-1 (review-v1.md): a write to the sysctl during a pass that lowers
 #     no score is used at kcompactd's next decision, within one 500 ms
-#     interval of that pass's end, where 7.3.4 drops it and waits 32 s.
+#     interval of that pass's end, where 7.3.4 drops it and waits 32 s;
+#   SHOULD-FIX-4: a pass that kswapd cut short is followed by the next
+#     pass at kcompactd's next check, where 7.3.4 waits 32 s;
+#   SHOULD-FIX-3: a node without room for a pass (free memory below its
+#     low watermark plus 32 pages, with watermark_scale_factor raised and
+#     kswapd asleep) starts none at 20, where 7.3.4 starts a futile one;
+#     the same node with room (the factor restored) starts (the control).
 # The held memory must come out intact.
 . /tests/lib.sh
+# The 6.12 backport (v1) lacks both fixes of v2 7/7, and this suite has
+# hung twice there (not understood yet, see issue 12's closing note):
+# until part 2 regenerates the backport from v2, it is a named skip there.
+requires kswapd-cut no-room || exit 0
 
 TR=/sys/kernel/tracing
 ORDER=9	# the PMD order of x86_64 (the guest)
 P_NODE1="${P_NODE1:-1 2 3 4 5 6 7 8 9 10 11}"
 P_NODE0="${P_NODE0:-1 2 3 4 5 6 7 8 9 10 11 12 13}"
 ktap_print_header
-ktap_set_plan $((1 + 11 + 2 + 1 + 1 + 1 + 2 + 13 + 1 + 1))
+count() { echo $#; }
+# node 1: fill, P_NODE1, the 2 controls, BUG-1, settled, intact; refill,
+# kswapd, no room and its control, intact; node 0: fill, score, P_NODE0,
+# intact; restored
+ktap_set_plan $((15 + $(count $P_NODE1) + $(count $P_NODE0)))
 
 # The series' high threshold of a proactiveness (vm.rst)
 high_of() {
@@ -93,7 +107,14 @@ settled() {
 		t=$((t + 1))
 	done
 	n=$(blocks "$1")
-	[ "$n" = 0 ] || { ktap_print_msg "node $1 keeps $n free blocks of order $ORDER"; return 1; }
+	[ "$n" = 0 ] && return 0
+	ktap_print_msg "node $1 keeps $n free blocks of order $ORDER"
+	# where they are, and what the fragmenter said
+	grep "^Node *$1, zone" /proc/pagetypeinfo | while read -r l; do ktap_print_msg "pagetypeinfo: $l"; done
+	tail -n 3 /tmp/frag.out | while read -r l; do ktap_print_msg "fragment: $l"; done
+	ktap_print_msg "vmstat: $(grep -E '^thp_fault_(alloc|fallback) ' /proc/vmstat | tr '\n' ' ')"
+	[ -n "$frag" ] && ktap_print_msg "fragmenter $frag: $(grep -E '^(State|VmLck)' /proc/$frag/status 2>/dev/null | tr '\n\t' '  ') wchan $(cat /proc/$frag/wchan 2>/dev/null) $(grep AnonHugePages /proc/$frag/smaps_rollup 2>/dev/null) taken $(cat /tmp/frag.ready 2>/dev/null)"
+	return 1
 }
 # starts NODE P: write P to the sysctl, from proactiveness 0, no pass of
 # kcompactdNODE running and the node settled; true if kcompactdNODE
@@ -144,8 +165,23 @@ settled_score() {
 # fill NODE: fragment it (held pages mlocked, the rest of the blocks
 # taken, and taken again as they come free) in the background; true once
 # no free block of ORDER is left
-fill() {
-	start_frag_on "$1" -F 24 -L -G $ORDER && settled "$1"
+fill() { fill_with "$1" -F 24 -L -G $ORDER; }
+# fill_with NODE ARGS: fragment NODE with ARGS until settled. Now and then
+# one free block stays where the fragmenter's huge page faults do not
+# take it (not understood yet: settled prints what it sees, and a
+# huge page fault from another process); the fill is then undone, its
+# memory checked, and done again, up to 3 times, saying so.
+fill_with() {
+	fw_node=$1	# not "n": settled sets n
+	shift
+	for fw_try in 1 2 3; do
+		start_frag_on "$fw_node" "$@" && settled "$fw_node" && return 0
+		kill -0 "$frag" 2>/dev/null || return 1
+		ktap_print_msg "probe: $(timeout 60 thpalloc -s 2048 -c 1 -n "$fw_node" 2>&1 | grep -o '"thp":[0-9]*'); free blocks now $(blocks "$fw_node")"
+		stop $frag /tmp/frag.out || return 1
+		ktap_print_msg "fill of node $fw_node, try $fw_try: a free block stayed; again"
+	done
+	return 1
 }
 
 min_free=$(cat /proc/sys/vm/min_free_kbytes)
@@ -200,6 +236,67 @@ expect_if trigger-kept "node1_write_during_a_pass_used_within_500ms" used
 	ktap_exit_fail_msg "passwatch left mm_compaction_begin off"
 expect "node1_still_no_free_block_of_order_${ORDER}" settled 1
 expect "node1_held_memory_intact" stop $frag /tmp/frag.out
+# Node 1 nearly full for the next two: one page in 64 released (single
+# free pages, score 100), so that its free memory is tens of MiB
+nearly_full() {
+	kwrite $S 0 >/dev/null
+	fill_with 1 -F 24 -s 64 -L -G $ORDER
+}
+expect "node1_refilled_nearly_full" nearly_full
+ktap_print_msg "node 1: $(settled_score 1)"
+# SHOULD-FIX-4: a pass kswapd cut short, timed from its end. Swap on
+# zram, so that kswapd reclaims what kswapdcut takes (the fragmenter's
+# pages are mlocked) and sleeps again, without giving up on the node.
+zram_on() {
+	echo 64M >/sys/block/zram0/disksize && mkswap /dev/zram0 >/dev/null &&
+		swapon /dev/zram0
+}
+zram_off() { swapoff /dev/zram0 && echo 1 >/sys/block/zram0/reset; }
+not_deferred() {
+	kwrite $S 0 >/dev/null
+	settled 1 || return 1
+	zram_on || { ktap_print_msg "swap on zram0 failed"; return 1; }
+	out=$(kswapdcut -n 1 -s 20 -T 5)
+	zram_off || ktap_print_msg "swapoff of zram0 failed"
+	ktap_print_msg "$out"
+	ms=$(echo "$out" | sed -n 's/.*"next_pass_ms":\([0-9.]*\).*/\1/p')
+	case "$out" in *'"cut":1'*'"next_pass":1'*) ;; *) return 1 ;; esac
+	awk -v ms="$ms" 'BEGIN { exit !(ms < 2500) }'
+}
+expect_if kswapd-cut "node1_pass_cut_by_kswapd_not_deferred" not_deferred
+# SHOULD-FIX-3: no room. The low watermark is raised above node 1's free
+# memory with watermark_scale_factor (min stays below it: nothing bound to
+# node 1 reclaims directly); nothing left running allocates on node 1
+# alone, so kswapd1 stays asleep, and 7.3.4 starts a pass that cannot
+# migrate anything. A kswapd1 wake during the trial is reported: kswapd
+# running holds passes off on any kernel, and the trial would prove
+# nothing.
+wsf=$(cat /proc/sys/vm/watermark_scale_factor)
+zone1() { awk -v k="$1" '$1 == "Node" { n = ($2 == "1,") } n && $1 == k { s += $NF } END { print s + 0 }' /proc/zoneinfo; }
+no_room() {
+	kwrite $S 0 >/dev/null
+	settled 1 || return 1
+	cat /proc/sys/vm/stat_refresh >/dev/null 2>&1	# per-cpu counter deltas folded in
+	free=$(awk '$1 == "Node" { n = ($2 == "1,") } n && $1 == "pages" && $2 == "free" { s += $3 } END { print s + 0 }' /proc/zoneinfo)
+	managed=$(zone1 managed)
+	# low = min + managed * factor / 10000 > free + 1024 pages: room for
+	# the pages freed meanwhile (swap just turned off, per-cpu lists)
+	f=$(( (free - $(zone1 min) + 1024) * 10000 / managed + 1 ))
+	[ $f -le 3000 ] || { ktap_print_msg "node 1 has $free pages free: no factor puts low above it"; return 1; }
+	echo $f >/proc/sys/vm/watermark_scale_factor
+	ktap_print_msg "node 1: $free pages free; watermark_scale_factor $f: min $(zone1 min), low $(zone1 low)"
+	got=no
+	start_once 1 20 && got=yes	# clears the trace before its write
+	w1=$(grep -c "mm_vmscan_kswapd_wake: nid=1 " $TR/trace)
+	echo "$wsf" >/proc/sys/vm/watermark_scale_factor
+	cat /proc/sys/vm/stat_refresh >/dev/null 2>&1
+	ktap_print_msg "a pass started without room: $got; kswapd1 wakes during the trial: $w1; $(awk '$1 == "Node" { n = ($2 == "1,") } n && $1 == "pages" && $2 == "free" { s += $3 } END { print s + 0 }' /proc/zoneinfo) pages free after it"
+	[ "$w1" = 0 ] || ktap_print_msg "kswapd1 woke: the trial shows nothing"
+	[ $got = no ] && [ "$w1" = 0 ]
+}
+expect_if no-room "node1_without_room_starts_no_pass" no_room
+expect "node1_with_room_starts_a_pass_control" starts 1 20
+expect "node1_nearly_full_memory_intact" stop $frag /tmp/frag.out
 
 # ---- node 0: DMA beside DMA32 ---------------------------------------------
 kwrite $S 0 >/dev/null

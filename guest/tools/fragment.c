@@ -218,8 +218,8 @@ static long free_blocks(int node, int order)
  */
 static struct {
 	uint8_t *mem;
-	unsigned long cap, nr, first;
-	int node, order;
+	unsigned long cap, nr, first, fallbacks;
+	int node, order, lock;
 	char defrag[16];
 } grab;
 
@@ -245,6 +245,7 @@ static void grab_start(int node, int order, int lock, unsigned long first)
 
 	grab.node = node;
 	grab.order = order;
+	grab.lock = lock;
 	grab.first = first;
 	grab.cap = free_blocks(node, order) + 256;
 	grab.mem = mmap(NULL, (grab.cap + 1) * CHUNK, PROT_READ | PROT_WRITE,
@@ -273,8 +274,23 @@ static long grab_more(void)
 		pattern_fill(SEED, chunk, grab.first + grab.nr * CHUNK / PAGE, CHUNK / PAGE);
 		/* a huge page may come from a per-cpu list: ask smaps, not buddyinfo */
 		if (file_field("/proc/self/smaps_rollup", "AnonHugePages:") < thp + (long)(CHUNK >> 10)) {
-			if (munlock(chunk, CHUNK) || madvise(chunk, CHUNK, MADV_DONTNEED))
-				die("releasing a fallback chunk");
+			/*
+			 * Unmap the chunk and map it anew: MADV_DONTNEED would
+			 * leave its page table, and a huge page fault needs an
+			 * empty PMD, so every later try at this chunk would
+			 * fall back too.
+			 */
+			if (munmap(chunk, CHUNK) ||
+			    mmap(chunk, CHUNK, PROT_READ | PROT_WRITE,
+				 MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_FIXED,
+				 -1, 0) != chunk ||
+			    madvise(chunk, CHUNK, MADV_HUGEPAGE) ||
+			    (grab.lock && syscall(SYS_mlock2, chunk, CHUNK, MLOCK_ONFAULT_)))
+				die("mapping a fallback chunk anew");
+			grab.fallbacks++;
+			if (grab.fallbacks <= 5 || !(grab.fallbacks % 100))
+				fprintf(stderr, "fragment: huge page fault %lu fell back (%ld free blocks of order %d)\n",
+					grab.fallbacks, left, grab.order);
 			break;
 		}
 		grab.nr++;
@@ -408,10 +424,11 @@ int main(int argc, char **argv)
 	printf("{\"workload\":\"fragment\",\"event\":\"fragmented\",\"node\":%d,"
 	       "\"filled_mib\":%lu,\"held_mib\":%lu,\"small_files\":%lu,\"free_kb_before\":%ld,"
 	       "\"free_kb_filled\":%ld,\"free_kb_after\":%ld,\"seconds\":%.2f,"
-	       "\"t_released_us\":%.0f,\"locked\":%d,\"grabbed_blocks\":%lu,\"grab_left\":%ld}\n",
+	       "\"t_released_us\":%.0f,\"locked\":%d,\"grabbed_blocks\":%lu,\"grab_left\":%ld,"
+	       "\"grab_fallbacks\":%lu}\n",
 	       node, nchunks * 2, held_pages * PAGE >> 20, cache_dir ? nchunks * files : 0,
 	       free_before, free_filled, free_after, (t_released - t0) / 1e6, t_released,
-	       lock, grab.nr, grab_left);
+	       lock, grab.nr, grab_left, grab.fallbacks);
 	fflush(stdout);
 	/* The released memory must really be free (see DESIGN: max_map_count) */
 	if ((free_after - free_filled) + (long)(grab.nr * CHUNK >> 10) <

@@ -42,9 +42,9 @@
 #include <dirent.h>
 #include <sys/wait.h>
 #include "workload.h"
+#include "tracepipe.h"
 
 #define MAX_NODES	64
-#define TRACING		"/sys/kernel/tracing"
 #define PROACTIVENESS	"/proc/sys/vm/compaction_proactiveness"
 
 struct kthread {
@@ -69,15 +69,6 @@ static int read_file(const char *path, char *buf, size_t len)
 		return -1;
 	buf[n] = 0;
 	return 0;
-}
-
-static void write_file(const char *path, const char *s)
-{
-	int fd = open(path, O_WRONLY | O_TRUNC);
-
-	if (fd < 0 || write(fd, s, strlen(s)) != (ssize_t)strlen(s))
-		die(path);
-	close(fd);
 }
 
 /* Find kcompactd0..N: their PIDs by /proc/PID/comm */

@@ -33,87 +33,11 @@
  * status 0 when the events were seen, 1 when no write landed during a
  * pass or no pass came, 2 on a setup error.
  */
-#include <poll.h>
 #include "workload.h"
+#include "tracepipe.h"
 
-#define TRACING		"/sys/kernel/tracing"
 #define PROACTIVENESS	"/proc/sys/vm/compaction_proactiveness"
 #define MARK		"passwatch: wrote proactiveness"
-
-static void write_file(const char *path, const char *s)
-{
-	int fd = open(path, O_WRONLY | O_TRUNC);
-
-	if (fd < 0 || write(fd, s, strlen(s)) != (ssize_t)strlen(s))
-		die(path);
-	close(fd);
-}
-
-/* The trace timestamp of @line in us: the number before ": EVENT:" */
-static double stamp(const char *line, const char *ev)
-{
-	const char *t = ev;
-
-	while (t > line && (t[-1] == '.' || (t[-1] >= '0' && t[-1] <= '9')))
-		t--;
-	return strtod(t, NULL) * 1e6;
-}
-
-/* The first character of the file @path ('0' if it cannot be read) */
-static char first_char(const char *path)
-{
-	char c = '0';
-	int fd = open(path, O_RDONLY);
-
-	if (fd >= 0) {
-		if (read(fd, &c, 1) != 1)
-			c = '0';
-		close(fd);
-	}
-	return c;
-}
-
-static char pending[1 << 16];
-static size_t npending;
-
-/*
- * The next line of trace_pipe into @line, or 0 after @deadline (us).
- * trace_pipe's reads return whatever is there, not whole lines.
- */
-static int next_line(int fd, char *line, size_t len, double deadline)
-{
-	for (;;) {
-		char *nl = memchr(pending, '\n', npending);
-
-		if (nl) {
-			size_t n = nl - pending;
-
-			if (n >= len)
-				n = len - 1;
-			memcpy(line, pending, n);
-			line[n] = 0;
-			npending -= nl + 1 - pending;
-			memmove(pending, nl + 1, npending);
-			return 1;
-		}
-		double left = deadline - now_us();
-
-		if (left <= 0)
-			return 0;
-		struct pollfd p = { .fd = fd, .events = POLLIN };
-
-		if (poll(&p, 1, left / 1e3 + 1) <= 0)
-			continue;
-		ssize_t r = read(fd, pending + npending, sizeof(pending) - 1 - npending);
-
-		if (r < 0 && errno != EINTR && errno != EAGAIN)
-			die("reading trace_pipe");
-		if (r > 0)
-			npending += r;
-		if (npending == sizeof(pending) - 1)
-			npending = 0;	/* a line that long is not ours */
-	}
-}
 
 static int marker;
 static long tries;
