@@ -36,7 +36,12 @@ tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 args=(--cover-letter --cover-from-description=subject --base="$base" -o "$tmp" --no-signature)
 [ -z "$version" ] || args+=(-v "$version")
-"${G[@]}" format-patch -q "${args[@]}" "$base..HEAD"
+# The cover letter's From: is the series' author (of its first patch), not
+# whoever's git identity this machine happens to have.
+first=$("${G[@]}" rev-list --reverse "$base..HEAD" | head -n 1)
+an=$("${G[@]}" log -1 --format=%an "$first")
+ae=$("${G[@]}" log -1 --format=%ae "$first")
+"${G[@]}" -c user.name="$an" -c user.email="$ae" format-patch -q "${args[@]}" "$base..HEAD"
 
 rm -f "$out"/*.patch
 mkdir -p "$out"
