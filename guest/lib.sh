@@ -153,6 +153,55 @@ sysctl_valid() {
 20\n|20|the default again
 T
 }
+# Refused by every sysfs knob of the series (kstrtoint() in base 10, one
+# trailing newline, no NUL, 16 bytes): knobs.sh (v1) and nodes.sh (v2).
+sysfs_invalid() {
+	cat <<'T'
+\n|an empty line
+ |a space
+\t|a tab
+ \n|a space and a newline
+abc|letters
+x|one letter
+5x|a trailing letter
+x5|a leading letter
+5 |a trailing space
+ 5|a leading space
+5\n\n|two newlines
+5\t|a trailing tab
+5\r\n|CR LF
+0x5|hexadecimal
+0b1|binary
+05a|digits then a letter
+5.0|a decimal point
+5,0|a comma
+5e1|an exponent
+5 6|two numbers
+--5|two minus signs
++-5|plus then minus
+++5|two plus signs
+- 5|a sign then a space
++|a plus sign alone
+-|a minus sign alone
+five|a word
+NaN|NaN
+inf|inf
+\0|a NUL byte
+5\0|a digit then NUL
+5\0x|NUL then garbage
+\xd9\xa5|arabic-indic digit five, UTF-8
+\xef\xbc\x95|fullwidth digit five, UTF-8
+\xff|a byte that is not UTF-8
+99999999999999999999|u64 overflow
+4294967296|u32 overflow
+2147483648|int overflow
+-2147483649|int underflow
+00000000000000005|17 bytes of valid digits, over the limit
+@LONG1|5000 digits
+@LONG0|5000 zeros
+T
+}
+
 # what 'kwrite' prints for INPUT written to FILE
 kw() {
 	case "$2" in
@@ -199,29 +248,30 @@ good() {
 	done
 }
 
-# Writers of 0, 100 and a refused 101 race a reader: the reader only ever
-# sees a value someone wrote whole.
+# race F G [LO HI BAD RESTORE]: writers of LO (0) to F, HI (100) to G and
+# a refused BAD (101) to F race a reader of G: the reader only ever sees a
+# value someone wrote whole. F is left at RESTORE (20).
 race() {
-	f=$1 g=$2
+	f=$1 g=$2 lo=${3:-0} hi=${4:-100} badv=${5:-101} restore=${6:-20}
 	# the value before the writers, which the reader may see first (the
 	# test before this one may have left anything valid there)
 	before=$(cat $g)
-	kwrite -n 3000 $f 0 >/tmp/race.1 &
-	kwrite -n 3000 $g 100 >/tmp/race.2 &
-	kwrite -n 3000 $f 101 >/tmp/race.3 &
+	kwrite -n 3000 $f $lo >/tmp/race.1 &
+	kwrite -n 3000 $g $hi >/tmp/race.2 &
+	kwrite -n 3000 $f $badv >/tmp/race.3 &
 	seen=$(kwrite -R 3000 $g)
 	wait
 	ktap_print_msg "values seen: $seen; writers: $(cat /tmp/race.1) / $(cat /tmp/race.2) / $(cat /tmp/race.3)"
 	grep -q 'EINVAL=3000 ' /tmp/race.3 || return 1
 	for v in $seen; do
-		case $v in 0 | 100 | "$before") ;; *)
+		case $v in "$lo" | "$hi" | "$before") ;; *)
 			ktap_print_msg "value $v was never written (before: $before)"
 			return 1 ;;
 		esac
 	done
 	end=$(cat $f)
-	kwrite $f 20 >/dev/null
-	[ "$end" = 0 ] || [ "$end" = 100 ]
+	kwrite $f $restore >/dev/null
+	[ "$end" = "$lo" ] || [ "$end" = "$hi" ]
 }
 # wakes FILE VALUE: writing VALUE to FILE wakes every node's kcompactd at
 # once (the tracepoint's order -1 marks a proactive trigger)
@@ -277,6 +327,13 @@ dmesg_quiet_since() {
 	[ -z "$new" ] && return 0
 	echo "$new" | while read -r l; do ktap_print_msg "dmesg: $l"; done
 	return 1
+}
+# dmesg_control NAME: the positive control of dmesg_quiet_since: a line
+# written to the kernel log is seen
+dmesg_control() {
+	n=$(dmesg | wc -l)
+	echo "pcompact: $1 control line" >/dev/kmsg
+	! dmesg_quiet_since "$n" >/dev/null
 }
 # show_file FILE: every line of FILE as a KTAP diagnostic
 show_file() { while read -r l; do ktap_print_msg "$l"; done <"$1"; }

@@ -12,54 +12,6 @@ O=/sys/kernel/mm/compaction/proactive_order
 # escapes; @LONG1 and @LONG0 for 5000 ones and zeros). The sysctl's own
 # tables are there too: sysctl.sh runs them on every base.
 
-# Refused by every sysfs knob (kstrtoint, one trailing newline, 16 bytes).
-sysfs_invalid() {
-	cat <<'T'
-\n|an empty line
- |a space
-\t|a tab
- \n|a space and a newline
-abc|letters
-x|one letter
-5x|a trailing letter
-x5|a leading letter
-5 |a trailing space
- 5|a leading space
-5\n\n|two newlines
-5\t|a trailing tab
-5\r\n|CR LF
-0x5|hexadecimal
-0b1|binary
-05a|digits then a letter
-5.0|a decimal point
-5,0|a comma
-5e1|an exponent
-5 6|two numbers
---5|two minus signs
-+-5|plus then minus
-++5|two plus signs
-- 5|a sign then a space
-+|a plus sign alone
--|a minus sign alone
-five|a word
-NaN|NaN
-inf|inf
-\0|a NUL byte
-5\0|a digit then NUL
-5\0x|NUL then garbage
-\xd9\xa5|arabic-indic digit five, UTF-8
-\xef\xbc\x95|fullwidth digit five, UTF-8
-\xff|a byte that is not UTF-8
-99999999999999999999|u64 overflow
-4294967296|u32 overflow
-2147483648|int overflow
--2147483649|int underflow
-00000000000000005|17 bytes of valid digits, over the limit
-@LONG1|5000 digits
-@LONG0|5000 zeros
-T
-}
-
 # "INPUT|VALUE READ BACK|WHAT"
 global_valid() {
 	cat <<'T'

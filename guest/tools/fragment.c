@@ -7,7 +7,7 @@
  * migrate the held pages; at the end every held page is checked against
  * its pattern, and a page that changed fails the run.
  *
- * usage: fragment [-n NODE] (-m MIB | -F MARGIN_MIB) [-k KEEP | -s STRIDE]
+ * usage: fragment [-n NODE] (-m MIB | -F MARGIN_MIB) [-k KEEP | -s STRIDE | -h EVERY]
  *                 [-c DIR [-f FILES]] [-L] [-G ORDER] [-r FILE] [-t SEC] [-C]
  *   -n NODE  allocate on NODE only (MPOL_BIND)
  *   -m MIB   fill MIB of memory
@@ -17,6 +17,12 @@
  *   -s STRIDE  instead, release one page in every STRIDE and hold the
  *            rest: memory stays nearly full, and what is free is in
  *            single pages
+ *   -h EVERY instead, hold one page in every EVERY (page p of a chunk is
+ *            held if p % EVERY == 0) and release the rest: with EVERY a
+ *            power of two 2^k, and the fill's pages physically in order,
+ *            each run of EVERY - 1 free pages is free blocks of orders 0
+ *            to k - 1, one of each (the free blocks a proactive pass for
+ *            order k - 1 must not split)
  *   -c DIR   interleave page cache and slab with the fill: after each
  *            2 MiB chunk, create FILES small files in DIR (a tmpfs), each
  *            one page of page cache plus an inode and a dentry; they stay
@@ -309,7 +315,7 @@ static void grab_end(void)
 
 int main(int argc, char **argv)
 {
-	long fill_mib = 0, margin_mib = -1, keep = 4, stride = 0, hold_sec = -1, files = 16;
+	long fill_mib = 0, margin_mib = -1, keep = 4, stride = 0, every = 0, hold_sec = -1, files = 16;
 	const char *ready = NULL, *cache_dir = NULL;
 	int node = -1, corrupt = 0, lock = 0, grab_order = -1, opt;
 	unsigned long nchunks, c, held_pages = 0, bad = 0, bad_files = 0;
@@ -321,13 +327,14 @@ int main(int argc, char **argv)
 	sigset_t set;
 
 	workload_name = "fragment";
-	while ((opt = getopt(argc, argv, "+n:m:F:k:s:c:f:LG:r:t:C")) != -1) {
+	while ((opt = getopt(argc, argv, "+n:m:F:k:s:h:c:f:LG:r:t:C")) != -1) {
 		switch (opt) {
 		case 'n': node = atoi(optarg); break;
 		case 'm': fill_mib = atol(optarg); break;
 		case 'F': margin_mib = atol(optarg); break;
 		case 'k': keep = atol(optarg); break;
 		case 's': stride = atol(optarg); break;
+		case 'h': every = atol(optarg); break;
 		case 'c': cache_dir = optarg; break;
 		case 'f': files = atol(optarg); break;
 		case 'L': lock = 1; break;
@@ -341,8 +348,9 @@ int main(int argc, char **argv)
 		}
 	}
 	if (keep < 2 || (fill_mib <= 0) == (margin_mib < 0) || files < 1 || files > 4096 ||
-	    (stride && (stride < 2 || stride > (long)(CHUNK / PAGE)))) {
-		fprintf(stderr, "fragment: give -m MIB or -F MARGIN_MIB; -k is at least 2, -s 2 to 512, -f 1 to 4096\n");
+	    (stride && (stride < 2 || stride > (long)(CHUNK / PAGE))) ||
+	    (every && (every < 2 || every > (long)(CHUNK / PAGE) || stride))) {
+		fprintf(stderr, "fragment: give -m MIB or -F MARGIN_MIB; -k is at least 2, -s or -h 2 to 512 (not both), -f 1 to 4096\n");
 		return 2;
 	}
 	if (grab_order >= 0 && (node < 0 || grab_order < 1 || grab_order > 10)) {
@@ -406,6 +414,19 @@ int main(int argc, char **argv)
 				if (madvise(mem + c * CHUNK + p * PAGE, PAGE, MADV_DONTNEED))
 					die("madvise(MADV_DONTNEED)");
 		held = CHUNK - (CHUNK / PAGE / stride) * PAGE;
+	} else if (every) {
+		/* page p of a chunk is held if p % every == 0 */
+		for (c = 0; c < nchunks; c++)
+			for (unsigned long p = 0; p < CHUNK / PAGE; p += every) {
+				unsigned long n = every - 1;
+
+				if (n > CHUNK / PAGE - p - 1)
+					n = CHUNK / PAGE - p - 1;
+				if (n && madvise(mem + c * CHUNK + (p + 1) * PAGE, n * PAGE,
+						 MADV_DONTNEED))
+					die("madvise(MADV_DONTNEED)");
+			}
+		held = (CHUNK / PAGE + every - 1) / every * PAGE;
 	} else {
 		for (c = 0; c < nchunks; c++)
 			if (madvise(mem + c * CHUNK + held, CHUNK - held, MADV_DONTNEED))
@@ -476,6 +497,11 @@ int main(int argc, char **argv)
 	for (c = 0; c < nchunks; c++) {
 		unsigned long first = c * CHUNK / PAGE;
 
+		if (every) {
+			for (unsigned long p = 0; p < CHUNK / PAGE; p += every)
+				bad += pattern_check(SEED, mem + c * CHUNK + p * PAGE, first + p, 1, bad);
+			continue;
+		}
 		if (!stride) {
 			bad += pattern_check(SEED, mem + c * CHUNK, first, held / PAGE, bad);
 			continue;

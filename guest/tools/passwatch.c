@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * passwatch: is a write to vm.compaction_proactiveness during a proactive
- * pass used at kcompactd's next decision, or lost?
+ * passwatch: is a write to vm.compaction_proactiveness (or another knob of
+ * proactive compaction, -f) during a proactive pass used at kcompactd's
+ * next decision, or lost?
  *
  * With the compaction tracepoints on (clock "mono") and trace_pipe read
  * as events come:
@@ -22,7 +23,9 @@
  * The node must have a single populated zone (one begin and one end per
  * pass), for example node 1 of the test guest (DMA32).
  *
- * usage: passwatch -n NODE -s START -w VALUE [-T SEC] [-a ATTEMPTS]
+ * usage: passwatch -n NODE -s START -w VALUE [-f FILE] [-T SEC] [-a ATTEMPTS]
+ *   -f FILE      the knob written (default the sysctl above); START and
+ *                VALUE must start a pass there
  *   -T SEC       give up waiting for an event after SEC seconds (60)
  *   -a ATTEMPTS  writes to try before giving up on landing one during a
  *                pass (20)
@@ -41,6 +44,7 @@
 
 static int marker;
 static long tries;
+static const char *knob = PROACTIVENESS;
 
 /* At a pass's begin: write START or VALUE in turn, and mark it in the trace */
 static void write_now(long start, long value)
@@ -48,7 +52,7 @@ static void write_now(long start, long value)
 	char val[16];
 
 	snprintf(val, sizeof(val), "%ld", tries % 2 ? start : value);
-	write_file(PROACTIVENESS, val);
+	write_file(knob, val);
 	if (write(marker, MARK, strlen(MARK)) < 0)
 		die("writing trace_marker");
 	tries++;
@@ -62,11 +66,12 @@ int main(int argc, char **argv)
 	char comm[32], line[1024], val[16];
 
 	workload_name = "passwatch";
-	while ((opt = getopt(argc, argv, "n:s:w:T:a:")) != -1) {
+	while ((opt = getopt(argc, argv, "n:s:w:f:T:a:")) != -1) {
 		switch (opt) {
 		case 'n': node = atol(optarg); break;
 		case 's': start = atol(optarg); break;
 		case 'w': value = atol(optarg); break;
+		case 'f': knob = optarg; break;
 		case 'T': timeout = atol(optarg); break;
 		case 'a': attempts = atol(optarg); break;
 		default:
@@ -96,7 +101,7 @@ int main(int argc, char **argv)
 	write_file(TRACING "/tracing_on", "1");
 
 	snprintf(val, sizeof(val), "%ld", start);
-	write_file(PROACTIVENESS, val);
+	write_file(knob, val);
 	deadline = now_us() + timeout * 1e6;
 	/*
 	 * state 0: waiting for a begin (write at it); 1: waiting for its end;
