@@ -36,7 +36,15 @@ proactiveness 0
 run floor thpalloc -s "$THP_SIZE_KB" -c "$FLOOR_FAULTS"
 [ "$KALLOC_ALLOCS" = 0 ] || kalloc kfloor "$FLOOR_FAULTS" "$order"
 
-proactiveness "$p" && applied "$1" proactiveness="$(cat /proc/sys/vm/compaction_proactiveness)"
+# PROACTIVE_ORDER (mthp-64k): vm.compaction_proactive_order, the opt-in
+# of v2 10/12, where the kernel has it; the unpatched base has not, and
+# its setting says "absent"
+porder=absent
+if [ -n "${PROACTIVE_ORDER:-}" ] && [ -e /proc/sys/vm/compaction_proactive_order ]; then
+	set_knob /proc/sys/vm/compaction_proactive_order "$PROACTIVE_ORDER"
+	porder=$(cat /proc/sys/vm/compaction_proactive_order)
+fi
+proactiveness "$p" && applied "$1" proactiveness="$(cat /proc/sys/vm/compaction_proactiveness)" proactive_order="$porder"
 vmstat_snap /tmp/vm.before
 if fragmented frag; then
 	run faults thpalloc -s "$THP_SIZE_KB" -c "$FAULTS"

@@ -18,7 +18,9 @@
 #     isolation of order 4 or more), while it migrates pages; a full
 #     compaction of the same node (nodeN/compact), which may split them,
 #     is recorded by the same probe (the positive control, on a fill of
-#     its own, before).
+#     its own, before); and with 64 KiB folios in use among the
+#     fragments, the pass splits none of them (stats/split) while it
+#     migrates pages.
 # The pass's order, pages migrated and stop come from the
 # mm_compaction_proactive tracepoint. The held memory must come out intact.
 . /tests/lib.sh
@@ -64,8 +66,9 @@ dmesg_before=$(dmesg | wc -l)
 ktap_print_header
 # the knob: the tables, and default, EACCES, wakes, race, dmesg and its
 # control (6); node 1: 2 fills and 2 checks of held memory, 5 order cases,
-# the write during a pass, BUG-4 and its control, restored (13)
-ktap_set_plan $(($(nlines order_valid) + n_bad + 6 + 13))
+# the write during a pass, BUG-4 and its control, the folio test,
+# restored (14)
+ktap_set_plan $(($(nlines order_valid) + n_bad + 6 + 14))
 
 # the bracketed choice of a THP setting
 sel() { sed 's/.*\[\(.*\)\].*/\1/' "$1"; }
@@ -252,6 +255,31 @@ expect "order_${SMALL}_pass_migrates_and_splits_no_free_block_of_order_${SMALL}_
 kprobe_off
 kwrite $O $PMD >/dev/null
 expect "node1_movable_memory_intact" stop $frag /tmp/frag.out
+# The migration side: 64 KiB folios in use among the fragments. A pass
+# for order 4 leaves them where they are: with no free block of order 4
+# taken as a target, migrating one would split it (the size's
+# stats/split counts that). Positive part: the pass migrates base pages.
+SPLIT=$THP/hugepages-64kB/stats/split
+no_folio_split() {
+	movable_fill || return 1
+	thpalloc -s 64 -n 1 -c 512 -t 600 -r /tmp/thp.ready >/tmp/thp.out 2>&1 &
+	thp=$!
+	t=0
+	while [ ! -e /tmp/thp.ready ] && [ $t -lt 120 ]; do sleep 1; t=$((t + 1)); done
+	s0=$(cat $SPLIT)
+	kwrite $O $SMALL >/dev/null
+	pass_order
+	s1=$(cat $SPLIT)
+	kwrite $O $PMD >/dev/null
+	migrated=$(echo "$pass_line" | sed -n 's/.* nr_migrated=\([0-9]*\) .*/\1/p')
+	ktap_print_msg "64 KiB folios split during the pass: $((s1 - s0)); pages migrated: ${migrated:-none}"
+	r=0
+	stop $thp /tmp/thp.out || { ktap_print_msg "64 KiB folios changed"; r=1; }
+	stop $frag /tmp/frag.out || { ktap_print_msg "held pages changed"; r=1; }
+	rm -f /tmp/thp.ready
+	[ $r = 0 ] && [ "$s1" = "$s0" ] && [ "${migrated:-0}" -gt 0 ]
+}
+expect "order_${SMALL}_pass_splits_no_64k_folio_and_migrates" no_folio_split
 
 # restored
 echo "$thp_enabled" >$THP/enabled
