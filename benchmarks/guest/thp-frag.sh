@@ -40,8 +40,9 @@ run floor thpalloc -s "$THP_SIZE_KB" -c "$FLOOR_FAULTS"
 # of v2 10/12, where the kernel has it; the unpatched base has not, and
 # its setting says "absent"
 porder=absent
-if [ -n "${PROACTIVE_ORDER:-}" ] && [ -e /proc/sys/vm/compaction_proactive_order ]; then
-	set_knob /proc/sys/vm/compaction_proactive_order "$PROACTIVE_ORDER"
+if [ -e /proc/sys/vm/compaction_proactive_order ]; then
+	[ -z "${PROACTIVE_ORDER:-}" ] ||
+		set_knob /proc/sys/vm/compaction_proactive_order "$PROACTIVE_ORDER"
 	porder=$(cat /proc/sys/vm/compaction_proactive_order)
 fi
 proactiveness "$p" && applied "$1" proactiveness="$(cat /proc/sys/vm/compaction_proactiveness)" proactive_order="$porder"

@@ -25,7 +25,7 @@
 #     the same node with room (the factor restored) starts (the control).
 # The held memory must come out intact.
 . /tests/lib.sh
-# The 6.12 backport (v1) lacks both fixes of v2 7/7, and this suite has
+# The 6.12 backport (v1) lacks both fixes of v2 7/12, and this suite has
 # hung twice there (not understood yet, see issue 12's closing note):
 # until part 2 regenerates the backport from v2, it is a named skip there.
 requires kswapd-cut no-room || exit 0
