@@ -100,13 +100,7 @@ for k in "${KERNELS[@]}"; do
 			die "--patched-build $prebuilt: no bzImage and Module.symvers in $kout (build targets: bzImage modules)"
 		log "bench: the patched kernel as built in $kout ($(git -C "$wt" log -1 --format='%h %s' | cut -c1-60))"
 	elif [ "$k" = base ]; then
-		wt=$BENCH_BASE_DIR/src
-		git -C "$KERNEL_TREE" worktree prune
-		[ -e "$wt/.git" ] || { mkdir -p "$BENCH_BASE_DIR"; git -C "$KERNEL_TREE" worktree add -q --detach "$wt" "$base"; }
-		if [ "$(git -C "$wt" rev-parse HEAD)" != "$base" ] || [ -n "$(git -C "$wt" status --porcelain)" ]; then
-			git -C "$wt" checkout -q -f --detach "$base"
-			git -C "$wt" clean -q -fdx
-		fi
+		wt=$(base_worktree)
 		kout=$BENCH_BASE_DIR/guest
 		skip_absent=(--skip-absent)
 	else

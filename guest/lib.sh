@@ -290,30 +290,12 @@ wakes() {
 	done
 }
 
-# ---- proactive compaction: files and per-node counters --------------------
-G=/sys/kernel/mm/compaction/proactiveness
+# ---- proactive compaction: files, tracepoint, kernel log ------------------
 N=/sys/devices/system/node
 TR=/sys/kernel/tracing
 EV=$TR/events/compaction/mm_compaction_proactive
-COUNTERS="compact_proactive_pass compact_proactive_success compact_proactive_fail
-compact_proactive_defer compact_proactive_migrate_scanned compact_proactive_free_scanned"
 
 stat_refresh() { echo 1 >/proc/sys/vm/stat_refresh; }
-nstat() { awk -v k="$2" '$1 == k { print $2 }' $N/node$1/vmstat; }
-score() { cat $N/node$1/compaction/fragmentation_score; }
-wlow() { cat $N/node$1/compaction/score_wmark_low; }
-whigh() { cat $N/node$1/compaction/score_wmark_high; }
-# snapshot NODE FILE: the node's proactive counters, one "name value" a line
-snapshot() {
-	stat_refresh
-	for c in $COUNTERS; do echo "$c $(nstat $1 $c)"; done >"$2"
-}
-# delta FILE NODE NAME: how far NAME moved on NODE since the snapshot
-delta() {
-	now=$(nstat $2 $3)
-	then=$(awk -v k="$3" '$1 == k { print $2 }' "$1")
-	echo $((now - then))
-}
 # dmesg_quiet_since N: the kernel log has no line after its first N
 # (each new one is shown). One line is not the tests' doing and is shown
 # but let pass: "hrtimer: interrupt took N ns", which the kernel prints

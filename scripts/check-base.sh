@@ -7,7 +7,10 @@
 # usage: BASE=7.3|6.12 scripts/check-base.sh [-h]
 #
 # BASE_CHECK of the base's pin says which steps run: "full" (the primary,
-# every step) or "backport" (series, am, checkpatch, the tip build, boot).
+# every step) or "backport" (every step but UML KUnit and the benchmark
+# smoke: the KUnit suite runs at boot there, and the benchmarks run on the
+# primary; the guards boot the unpatched base kernel, built here, when the
+# pin names BASE_GUARD_SUITES).
 #
 #   series     the series file and the patch files agree, base-commit matches
 #   am         git am of the whole series onto a fresh branch at the base
@@ -48,7 +51,9 @@ PASS=0 FAIL=0
 FAILED=()
 full=0
 [ "$BASE_CHECK" = full ] && full=1
-STEPS=$([ $full = 1 ] && echo 12 || echo 6)
+guards=0
+[ $full = 1 ] || [ -z "${BASE_GUARD_SUITES:-}" ] || guards=1
+STEPS=$([ $full = 1 ] && echo 12 || echo $((9 + guards)))
 stepno=0
 LOG_DIR=$PCOMPACT_CACHE/logs/check/$BASE
 export LOG_DIR
@@ -106,6 +111,18 @@ series_problems() {
 		b=${p##*/}
 		[ "$b" = 0000-cover-letter.patch ] && continue
 		grep -qxF "$b" "$d/series" || echo "$b is not listed in $BASE_SERIES_DIR/series"
+	done
+	# each note of $BASE_SERIES_DIR/notes/ (scripts/export.sh) is below
+	# the "---" of its patch
+	for p in "$d"/notes/*.txt; do
+		[ -e "$p" ] || continue
+		b=${p##*/}
+		b=${b%.txt}.patch
+		if [ ! -f "$d/$b" ]; then
+			echo "notes/${p##*/} names no patch of $BASE_SERIES_DIR/"
+		elif ! awk -v want="$(head -n 1 "$p")" '/^---$/ { below = 1 } { l = $0; sub(/^ +/, "", l) } below && l == want { found = 1 } /^diff --git / { exit } END { exit !found }' "$d/$b"; then
+			echo "$b does not carry notes/${p##*/} below its ---: re-export"
+		fi
 	done
 	[ -f "$d/0000-cover-letter.patch" ] || { echo "$BASE_SERIES_DIR/0000-cover-letter.patch is missing"; return; }
 	zero=$(printf "%0${#NPATCH}d" 0)
@@ -210,23 +227,15 @@ struct_sizes() {
 	awk '/^struct [a-z_]+ \{/ { name = $2 } /\/\* size: / && name != "" {
 		sub(",", "", $3); print "struct " name ": " $3 " bytes"; name = "" }' "$1"
 }
-if [ $full = 1 ]; then
-	log "  baseline: W=1, sparse and coccicheck on ${TOUCHED[*]:-nothing} at the base"
-	"${G[@]}" checkout -q --detach "$base"
-	warnings_of base || log "  (the baseline could not be built; every warning will count as new)"
-fi
+log "  baseline: W=1, sparse and coccicheck on ${TOUCHED[*]:-nothing} at the base"
+"${G[@]}" checkout -q --detach "$base"
+warnings_of base || log "  (the baseline could not be built; every warning will count as new)"
 
 # ---- 4. build after every patch --------------------------------------------------
 GUEST_OUT=$CHECK_DIR/guest
 i=0
 build_ok=1
-if [ $full = 1 ]; then
-	step "build after every patch, then the guest kernel"
-else
-	step "build of the guest kernel at the tip (a backport: no bisect builds)"
-	i=$((NPATCH - 1))
-	COMMITS=("$tip")
-fi
+step "build after every patch, then the guest kernel"
 for c in "${COMMITS[@]}"; do
 	i=$((i + 1))
 	"${G[@]}" checkout -q --detach "$c"
@@ -260,9 +269,8 @@ done
 "${G[@]}" checkout -q --detach "$tip"
 
 # ---- 5, 6. new W=1 / sparse warnings and coccinelle reports ----------------------
-[ $full = 1 ] && warnings_of tip || true
+warnings_of tip || true
 for kind in w1 cocci; do
-	[ $full = 1 ] || break
 	if [ $kind = w1 ]; then
 		step "W=1 and sparse (C=2) on the touched files, against the base"
 	else
@@ -301,7 +309,7 @@ for kind in w1 cocci; do
 done
 
 # ---- the page allocator is left alone ----------------------------------------------------
-if [ $full = 1 ]; then
+{
 	step "the page allocator left alone: git diff and pahole of struct zone and struct free_area"
 	pa=$("${G[@]}" diff --stat "$base" "$tip" -- mm/page_alloc.c include/linux/mmzone.h)
 	if [ -z "$pa" ]; then
@@ -321,7 +329,7 @@ if [ $full = 1 ]; then
 	else
 		pass "allocator: struct zone and struct free_area keep their layout ($(struct_sizes "$LOG_DIR/pahole-tip.txt" | tr '\n' ';' | sed 's/;$//; s/;/, /'))"
 	fi
-fi
+}
 
 # count_kunit FILE: "passed failed" from kunit.py's summary line
 count_kunit() {
@@ -402,7 +410,8 @@ else
 fi
 
 # ---- 9. the benchmark harness, smoke mode -------------------------------------------------
-[ $full = 1 ] || { step "summary"; finish; }
+if [ $full = 0 ] && [ $guards = 0 ]; then step "summary"; finish; fi
+if [ $full = 1 ]; then
 step "benchmark harness: every scenario for a few seconds on the base and the patched kernel"
 smoke_dir=$LOG_DIR/bench-smoke
 smoke_log=$LOG_DIR/bench-smoke.log
@@ -453,14 +462,24 @@ else
 	fail "bench: a corrupt run was not failed for each workload (exit $crc; not caught: ${missed[*]:-}; log: $corrupt_log)"
 fi
 
+fi
+
 # ---- 10. the tests that guard a fix fail on the unpatched base ---------------------------------
 step "guards: the tests of the fixes on the unpatched base kernel"
 base_bz=$BENCH_BASE_DIR/guest/arch/x86/boot/bzImage
 gdir=$LOG_DIR/guards
+if [ $full = 0 ] && [ $build_ok = 1 ]; then
+	# a backport has no bench step to build the base kernel: build it
+	# here, as benchmarks/run.sh does (the same config, mostly ccache)
+	bwt=$(base_worktree)
+	log "  (building the unpatched $BASE_UPSTREAM_VERSION guest kernel, mostly from ccache; log: $LOG_DIR/base)"
+	LOG_DIR=$LOG_DIR/base "$REPO_DIR/scripts/build.sh" --quiet --skip-absent --tree "$bwt" \
+		--out "$BENCH_BASE_DIR/guest" bzImage modules || rm -f "$base_bz"
+fi
 if [ -z "${BASE_FIX_GUARDS:-}" ]; then
 	fail "guards: $BASE has no BASE_FIX_GUARDS in its pin"
 elif [ ! -f "$base_bz" ]; then
-	fail "guards: no base kernel at $base_bz (the bench step builds it)"
+	fail "guards: no base kernel at $base_bz (the bench step builds it on the primary, the guards step on a backport; log: $LOG_DIR/base)"
 else
 	log "  (boot of the unpatched $BASE_UPSTREAM_VERSION with: $BASE_GUARD_SUITES; log: $gdir)"
 	"$REPO_DIR/scripts/initramfs.sh" --tree "$WT" --out "$CHECK_DIR/guards.cpio" --suites "$BASE_GUARD_SUITES" &&

@@ -3,7 +3,8 @@
 # for 7.3, backport-6.12/ for 6.12): git format-patch --cover-letter
 # --base, and a regenerated series file. The cover letter's text comes
 # from MAINTAINERS-notes/cover-letter-$BASE.txt (subject line, blank line,
-# body).
+# body); a patch's notes below "---" from $BASE_SERIES_DIR/notes/, a file
+# named as the patch file is, with .txt (backport-6.12/notes/).
 #
 # usage: BASE=7.3|6.12 scripts/export.sh [-h] [-v N]
 #   -v N   series version (v2, v3, ...: [PATCH vN])
@@ -38,10 +39,35 @@ args=(--cover-letter --cover-from-description=subject --base="$base" -o "$tmp" -
 [ -z "$version" ] || args+=(-v "$version")
 # The cover letter's From: is the series' author (of its first patch), not
 # whoever's git identity this machine happens to have.
-first=$("${G[@]}" rev-list --reverse "$base..HEAD" | head -n 1)
+# (no "| head": under pipefail, rev-list's SIGPIPE would end the script)
+mapfile -t commits < <("${G[@]}" rev-list --reverse "$base..HEAD")
+first=${commits[0]}
 an=$("${G[@]}" log -1 --format=%an "$first")
 ae=$("${G[@]}" log -1 --format=%ae "$first")
 "${G[@]}" -c user.name="$an" -c user.email="$ae" format-patch -q "${args[@]}" "$base..HEAD"
+
+# Notes below "---" (a backport says there how it was adapted): one text
+# per patch in $BASE_SERIES_DIR/notes/NNNN-name.txt, named as the patch
+# file is; git am drops them and scripts/apply.sh rebuilds the branch from
+# the patch files, so they live here, and are attached to the commits as
+# git notes for format-patch --notes at each export.
+notes_dir=$out/notes
+if [ -d "$notes_dir" ]; then
+	# the default notes ref, so that format-patch heads them "Notes:"
+	nref=refs/notes/commits
+	"${G[@]}" notes --ref="$nref" remove --ignore-missing "${commits[@]}" 2>/dev/null
+	for f in "$notes_dir"/*.txt; do
+		[ -e "$f" ] || continue
+		name=${f##*/}
+		name=${name%.txt}
+		p=$(ls "$tmp"/*.patch | grep -E "/(v[0-9]+-)?$name\.patch\$" || true)
+		[ -n "$p" ] || die "$f names no patch of the series: rename it after its patch (the patches: $(cd "$tmp" && ls | sed -E 's/^v[0-9]+-//' | tr '\n' ' '))"
+		i=$((10#${name%%-*}))
+		"${G[@]}" notes --ref="$nref" add -f -F "$f" "${commits[$((i - 1))]}"
+	done
+	rm -f "$tmp"/*.patch
+	"${G[@]}" -c user.name="$an" -c user.email="$ae" format-patch -q --notes="$nref" "${args[@]}" "$base..HEAD"
+fi
 
 rm -f "$out"/*.patch
 mkdir -p "$out"

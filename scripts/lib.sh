@@ -145,6 +145,21 @@ series_patches() {
 	done <"$SERIES_DIR_REPO/series"
 }
 
+# base_worktree: the worktree of the unpatched base kernel that the
+# benchmarks and the guards build ($BENCH_BASE_DIR/src), created or reset to
+# the base commit; prints its path
+base_worktree() {
+	local wt=$BENCH_BASE_DIR/src base
+	base=$(base_commit)
+	git -C "$KERNEL_TREE" worktree prune
+	[ -e "$wt/.git" ] || { mkdir -p "$BENCH_BASE_DIR"; git -C "$KERNEL_TREE" worktree add -q --detach "$wt" "$base"; }
+	if [ "$(git -C "$wt" rev-parse HEAD)" != "$base" ] || [ -n "$(git -C "$wt" status --porcelain)" ]; then
+		git -C "$wt" checkout -q -f --detach "$base"
+		git -C "$wt" clean -q -fdx
+	fi
+	echo "$wt"
+}
+
 # have_feature NAME: the base's series declares NAME (BASE_SERIES_FEATURES)
 have_feature() {
 	case " $BASE_SERIES_FEATURES " in *" $1 "*) return 0 ;; esac

@@ -6,7 +6,7 @@
 ktap_print_msg "base $BASE_NAME; the series declares: ${FEATURES:-nothing}"
 
 ktap_print_header
-ktap_set_plan 15
+ktap_set_plan 14
 
 expect "two_cpus" eq "$(nproc)" 2
 expect "numa_node0_and_node1" eq "$(cd /sys/devices/system/node && echo node*)" "node0 node1"
@@ -67,6 +67,5 @@ kunit_boot() {
 	[ "$n" -gt 0 ]
 }
 expect_if kunit-score "kunit_compaction_score_passed_at_boot" kunit_boot compaction_score
-expect_if kunit-knobs "kunit_compaction_knobs_passed_at_boot" kunit_boot compaction_knobs
 
 ktap_finished
