@@ -103,7 +103,7 @@ series_problems() {
 		# format-patch pads the number to the width of the total
 		num=$(printf "%0${#NPATCH}d" "$i")
 		case "$subj" in
-		*"[PATCH $num/$NPATCH]"* | *"[PATCH v"*" $num/$NPATCH]"*) ;;
+		*"[${BASE_SUBJECT_PREFIX:-PATCH} $num/$NPATCH]"* | *"[${BASE_SUBJECT_PREFIX:-PATCH} v"*" $num/$NPATCH]"*) ;;
 		*) echo "$b: subject '$subj' is not patch $num/$NPATCH" ;;
 		esac
 	done
@@ -212,7 +212,7 @@ warnings_of() {
 		PCOMPACT_COCCI_FILES="$f" make -C "$WT" O="$WARN_OUT" ARCH=x86_64 -j"$JOBS" W=1 C=2 CHECK="$REPO_DIR/scripts/cocci-check-one.sh" \
 			MODE=report CC="ccache gcc" "$o" >"$LOG_DIR/cocci-$label-$n.log" 2>&1 || true
 		grep -E "^(\./|$WT/)?$f:[0-9]+" "$LOG_DIR/cocci-$label-$n.log" |
-			sed -E "s#^$WT/##; s#^\./##; s#:[0-9]+(:[0-9]+)?(-[0-9]+)?:#:#; s# on line [0-9]+\$# on line N#" | sort >"$LOG_DIR/cocci-$label-$n.txt" || true
+			sed -E "s#^$WT/##; s#^\./##; s#:[0-9]+(:[0-9]+)?(-[0-9]+)?:#:#; s# on line [0-9]+\$# on line N#; s# at line [0-9]+\.\$# at line N.#" | sort >"$LOG_DIR/cocci-$label-$n.txt" || true
 	done
 	# the layouts of the page allocator's structs, from an object with
 	# debug info (mm/mmzone.c uses both)

@@ -37,6 +37,9 @@ tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 args=(--cover-letter --cover-from-description=subject --base="$base" -o "$tmp" --no-signature)
 [ -z "$version" ] || args+=(-v "$version")
+# a backport's own prefix ([PATCH 6.12 v2 01/12]), so that lore and b4 keep
+# it apart from the mainline posting of the same version
+[ -z "${BASE_SUBJECT_PREFIX:-}" ] || args+=(--subject-prefix="$BASE_SUBJECT_PREFIX")
 # The cover letter's From: is the series' author (of its first patch), not
 # whoever's git identity this machine happens to have.
 # (no "| head": under pipefail, rev-list's SIGPIPE would end the script)
