@@ -11,10 +11,10 @@ S := scripts
 .PHONY: help deps base apply export build boot check check-selftest kunit bench bench-smoke clean-cache
 
 help:
-	@echo "make check    every test, both bases: on 7.3 series, checkpatch, git am,"
-	@echo "              bisect builds, W=1/sparse, coccicheck, KUnit (UML), boot +"
-	@echo "              in-guest tests, bench smoke; on 6.12 series, checkpatch,"
-	@echo "              git am, the tip build, boot + in-guest tests"
+	@echo "make check    every test, both bases: series, git am, checkpatch, bisect"
+	@echo "              builds, W=1/sparse, coccicheck, allocator layout, boot +"
+	@echo "              KUnit at boot + in-guest tests, the fixes' guards on the"
+	@echo "              unpatched base; on 7.3 also KUnit (UML) and the bench smoke"
 	@echo "make check-selftest  break a copy of the repo 4 ways; make check must fail each"
 	@echo "make bench    the main job: build the base and the patched kernel, boot"
 	@echo "              both in QEMU, run thp-frag mthp-64k idle (SCENARIOS=\"...\","

@@ -9,7 +9,11 @@
 #   BUG-3 (review-v1.md): with the order at 4 and anonymous PMD THP off,
 #     a pass targets order 4 only while nothing else can use PMD blocks
 #     (the control); shmem PMD THP on, a hugetlb pool that may overcommit,
-#     or anonymous PMD THP at madvise keep it at 9; the default 9 stays 9;
+#     or anonymous PMD THP at madvise keep it at 9; so does the top-level
+#     shmem_enabled at always with hugepages-2048kB/shmem_enabled at never,
+#     under which a memfd gets PMD-size folios (memfd and SysV shm follow
+#     the top-level setting alone: shown first, the premise's control);
+#     the default 9 stays 9;
 #   a write of the order during a pass that lowers no score is used at
 #     kcompactd's next decision, within one 500 ms interval of that pass's
 #     end, and that pass has the new order;
@@ -65,10 +69,10 @@ n_bad=$(nlines order_invalid)
 dmesg_before=$(dmesg | wc -l)
 ktap_print_header
 # the knob: the tables, and default, EACCES, wakes, race, dmesg and its
-# control (6); node 1: 2 fills and 2 checks of held memory, 5 order cases,
-# the write during a pass, BUG-4 and its control, the folio test,
-# restored (14)
-ktap_set_plan $(($(nlines order_valid) + n_bad + 6 + 14))
+# control (6); node 1: 2 fills and 2 checks of held memory, 6 order cases
+# and the memfd premise, the write during a pass, BUG-4 and its control,
+# the folio test, restored (16)
+ktap_set_plan $(($(nlines order_valid) + n_bad + 6 + 16))
 
 # the bracketed choice of a THP setting
 sel() { sed 's/.*\[\(.*\)\].*/\1/' "$1"; }
@@ -76,6 +80,7 @@ thp_enabled=$(sel $THP/enabled)
 pmd_enabled=$(sel $THP/hugepages-2048kB/enabled)
 k64_enabled=$(sel $THP/hugepages-64kB/enabled)
 shmem_enabled=$(sel $THP/shmem_enabled)
+pmd_shmem=$(sel $THP/hugepages-2048kB/shmem_enabled)
 oc=$(cat $OC)
 min_free=$(cat /proc/sys/vm/min_free_kbytes)
 unevictable=$(cat /proc/sys/vm/compact_unevictable_allowed)
@@ -110,6 +115,7 @@ no_pmd_users() {
 	echo never >$THP/hugepages-2048kB/enabled
 	echo always >$THP/hugepages-64kB/enabled
 	echo never >$THP/shmem_enabled
+	echo "$pmd_shmem" >$THP/hugepages-2048kB/shmem_enabled
 	echo 0 >$OC
 	echo 8192 >/proc/sys/vm/min_free_kbytes
 }
@@ -167,8 +173,28 @@ shmem_on() { set_small; echo always >$THP/shmem_enabled; }
 overcommit() { set_small; echo 1 >$OC; }
 anon_pmd_madvise() { set_small; echo madvise >$THP/hugepages-2048kB/enabled; }
 default_order() { kwrite $O $PMD >/dev/null; }
+# memfd and SysV shm follow the top-level shmem_enabled, shared anonymous
+# memory the per-size one: with the first at always and the second at
+# never, a memfd gets PMD-size folios (memfdthp shows it, from
+# hugepages-2048kB/stats/shmem_alloc) though no per-size setting has it
+memfd_only() {
+	echo always >$THP/shmem_enabled
+	echo never >$THP/hugepages-2048kB/shmem_enabled
+	echo 8192 >/proc/sys/vm/min_free_kbytes
+}
+memfd_on() { set_small; memfd_only; }
+memfd_gets_pmd_folios() {
+	memfd_only
+	out=$(memfdthp -m 8)
+	r=$?
+	ktap_print_msg "$(echo "$out" | tr '\n' ' ')"
+	no_pmd_users
+	[ $r = 0 ] && [ "$(echo "$out" | sed -n 's/.*"pmd_folios":\([0-9]*\).*/\1/p')" -gt 0 ]
+}
 expect "order_${SMALL}_without_pmd_users_control" order_is $SMALL set_small
 expect "order_${PMD}_with_shmem_pmd_thp" order_is $PMD shmem_on
+expect "memfd_gets_pmd_folios_with_shmem_enabled_always_and_2048kB_never" memfd_gets_pmd_folios
+expect "order_${PMD}_with_memfd_pmd_thp" order_is $PMD memfd_on
 expect "order_${PMD}_with_nr_overcommit_hugepages_1" order_is $PMD overcommit
 expect "order_${PMD}_with_anon_pmd_thp_madvise" order_is $PMD anon_pmd_madvise
 expect "order_${PMD}_by_default_without_pmd_users" order_is $PMD default_order
@@ -286,6 +312,7 @@ echo "$thp_enabled" >$THP/enabled
 echo "$pmd_enabled" >$THP/hugepages-2048kB/enabled
 echo "$k64_enabled" >$THP/hugepages-64kB/enabled
 echo "$shmem_enabled" >$THP/shmem_enabled
+echo "$pmd_shmem" >$THP/hugepages-2048kB/shmem_enabled
 echo "$oc" >$OC
 echo "$min_free" >/proc/sys/vm/min_free_kbytes
 echo "$boost" >/proc/sys/vm/watermark_boost_factor

@@ -11,24 +11,34 @@
  *      between 48 and 128 pages above the zone's low watermark (at most
  *      256 MiB: fill the node first): no allocation wakes kswapd yet, and
  *      a proactive pass still has room;
- *   2. write START to vm.compaction_proactiveness, which wakes kcompactd
- *      for a proactive check (the node must score above START's high
- *      threshold, and a pass must not be able to lower the score), and
- *      at once take pages, 16 at a time, until kswapd is woken (order 0;
- *      the pages first come from the per-cpu list, so the count needed
- *      is not known; at most halfway from the low watermark to the min
- *      one), which reclaims to the high watermark
- *      (swap must be on: what it reclaims is these pages). kcompactd
- *      decides on its own CPU while the pages are taken; this program
- *      runs on another one (-c);
- *   3. at the end of the pass of kcompactdNODE, note its status
+ *   2. arm the holder, a SCHED_FIFO thread on NODE's CPU (the node must
+ *      have one CPU), which waits in poll() on a trace instance of its
+ *      own that records only kcompactdNODE's mm_compaction_begin; write
+ *      START to vm.compaction_proactiveness, which wakes kcompactd for a
+ *      proactive check (the node must score above START's high
+ *      threshold, and a pass must not be able to lower the score);
+ *   3. the pass's begin wakes the holder, which preempts kcompactd on its
+ *      CPU: kcompactd is now held inside the pass, past the decision
+ *      (which starts nothing while kswapd runs). The holder takes pages,
+ *      16 at a time, until kswapdNODE is runnable (order 0; the pages
+ *      first come from the per-cpu list, so the count needed is not
+ *      known; at most halfway from the low watermark to the min one),
+ *      and lets go of the CPU. kswapdNODE runs at nice 19 meanwhile (its
+ *      own value is put back at the end), so that kcompactd, not kswapd,
+ *      gets the CPU back first and finds kswapd still runnable at its
+ *      next check, however short the pass; kswapd then reclaims to the
+ *      high watermark (swap must be on: what it reclaims is these pages);
+ *   4. at the end of the pass of kcompactdNODE, note its status
  *      ("partial_skipped": kswapd cut it) and free the memory taken, so
  *      that the node has room again;
- *   4. time the next mm_compaction_begin of kcompactdNODE from that end.
- * Whether kswapd wakes before the decision (no pass: kswapd running
- * holds it off), during the pass (it is cut) or after it ("complete") is
- * a race; the events say which, and steps 1-3 are tried again, writing
- * START - 1 and START in turn, up to ATTEMPTS times, until a pass is cut.
+ *   5. time the next mm_compaction_begin of kcompactdNODE from that end.
+ * A pass too short to be preempted ends before kswapd is woken
+ * ("complete"), and kswapd woken by something else before the decision
+ * starts no pass ("no_pass"); the events say which, and steps 1-4 are
+ * tried again, writing START - 1 and START in turn, up to ATTEMPTS times,
+ * until a pass is cut. Before the holder, the pages were taken from
+ * another CPU at the write, a race with the pass that a short pass
+ * (6.12.117, nearly full node) lost 20 times in a row.
  * A kernel that does not defer a cut pass begins the next one at its next
  * check (500 ms); one that defers it waits 32 s (kswapd, woken for order
  * 0, does not wake kcompactd when it sleeps).
@@ -37,12 +47,14 @@
  * pass), for example node 1 of the test guest (DMA32).
  *
  * usage: kswapdcut -n NODE -s START [-c CPU] [-T SEC] [-a ATTEMPTS]
- *   -c CPU       run on CPU, not one of NODE's (default 0)
+ *   -c CPU       run on CPU, not NODE's (default 0); the holder runs on
+ *                NODE's
  *   -T SEC       give up waiting for the next pass after SEC seconds (60)
  *   -a ATTEMPTS  tries before giving up on a pass kswapd cuts (20)
  *
  * Output: one JSON line: "attempts", of which "no_pass" began no pass and
- * "complete" ended before kswapd ran; "cut" 1 if a pass ended
+ * "complete" ended before kswapd ran; "held" attempts in which the holder
+ * caught the pass's begin; "cut" 1 if a pass ended
  * partial_skipped; "kswapd_woken" 1 if kswapdNODE was woken in the last
  * attempt (the allocator's mm_vmscan_wakeup_kswapd, or kswapd's
  * mm_vmscan_kswapd_wake); "pass_ms" the cut pass's length; "next_pass_ms"
@@ -53,13 +65,19 @@
 #include "workload.h"
 #include "tracepipe.h"
 #include <dirent.h>
+#include <poll.h>
+#include <pthread.h>
 #include <sched.h>
+#include <semaphore.h>
 #include <sys/mman.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
 
 #define PROACTIVENESS	"/proc/sys/vm/compaction_proactiveness"
 #define HEADROOM	128	/* pages above the low watermark, at most */
 #define ROOM		48	/* and at least (a pass needs 32) */
 #define STEP		16	/* pages the burst takes at a time */
+#define INSTANCE	TRACING "/instances/kswapdcut"
 
 static const char *events[] = {
 	"compaction/mm_compaction_begin", "compaction/mm_compaction_end",
@@ -190,18 +208,18 @@ static void watch(const char *line, int *begun, int *ended, int *woken)
 	}
 }
 
-/* The state of kswapdNODE from /proc: 'R' while it runs or is runnable */
-static char kswapd_state(long node)
+/* The pid of the kernel thread named @name, or -1 */
+static pid_t find_kthread(const char *name)
 {
-	char want[32], path[300], buf[256];
+	char want[40], path[300], buf[256];
 	struct dirent *d;
 	DIR *dir = opendir("/proc");
-	char st = '?';
+	pid_t pid = -1;
 
 	if (!dir)
 		die("opening /proc");
-	snprintf(want, sizeof(want), "(kswapd%ld)", node);
-	while (st == '?' && (d = readdir(dir))) {
+	snprintf(want, sizeof(want), "(%s)", name);
+	while (pid < 0 && (d = readdir(dir))) {
 		FILE *f;
 
 		if (d->d_name[0] < '0' || d->d_name[0] > '9')
@@ -210,28 +228,146 @@ static char kswapd_state(long node)
 		f = fopen(path, "r");
 		if (!f)
 			continue;
-		if (fgets(buf, sizeof(buf), f)) {
-			char *c = strstr(buf, want);
-
-			if (c)
-				st = c[strlen(want) + 1];
-		}
+		if (fgets(buf, sizeof(buf), f) && strstr(buf, want))
+			pid = atoi(d->d_name);
 		fclose(f);
 	}
 	closedir(dir);
-	return st;
+	return pid;
+}
+
+static pid_t kswapd_pid;
+
+/* The state of kswapdNODE from /proc: 'R' while it runs or is runnable */
+static char kswapd_state(void)
+{
+	char path[64], buf[256], *c;
+	int fd, n;
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", kswapd_pid);
+	fd = open(path, O_RDONLY);
+	if (fd < 0)
+		die("opening kswapd's /proc/PID/stat");
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		die("reading kswapd's /proc/PID/stat");
+	buf[n] = 0;
+	c = strrchr(buf, ')');
+	return c && c[1] == ' ' ? c[2] : '?';
+}
+
+/*
+ * The holder: on NODE's CPU at SCHED_FIFO, armed by the main thread for
+ * each attempt. It waits up to 2 s for kcompactdNODE's begin in its trace
+ * instance, then, kcompactd preempted, takes pages until kswapd is
+ * runnable, and posts the outcome.
+ */
+static sem_t arm, done;
+static int inst_fd, held, holder_quit;
+static int holder_cpu;
+
+static void *holder(void *unused)
+{
+	struct sched_param sp = { .sched_priority = 50 };
+	cpu_set_t cpus;
+	int err;
+
+	(void)unused;
+	CPU_ZERO(&cpus);
+	CPU_SET(holder_cpu, &cpus);
+	err = pthread_setaffinity_np(pthread_self(), sizeof(cpus), &cpus);
+	if (!err)
+		err = pthread_setschedparam(pthread_self(), SCHED_FIFO, &sp);
+	if (err) {
+		errno = err;
+		die("the holder's CPU or SCHED_FIFO");
+	}
+	for (;;) {
+		struct pollfd pfd = { .fd = inst_fd, .events = POLLIN };
+
+		while (sem_wait(&arm) && errno == EINTR)
+			;
+		if (holder_quit)
+			return NULL;
+		held = 0;
+		if (poll(&pfd, 1, 2000) == 1 && (pfd.revents & POLLIN)) {
+			held = 1;
+			for (long b = 0; kswapd_state() != 'R' && b < burst_max; b += STEP)
+				take(STEP);
+		}
+		sem_post(&done);
+	}
+}
+
+/* The holder's trace instance: kcompactdNODE's begins, nothing else */
+static void instance_setup(pid_t kcompactd)
+{
+	char filter[64];
+
+	if (mkdir(INSTANCE, 0755) && errno != EEXIST)
+		die("mkdir " INSTANCE);
+	/* poll() returns at the first event, not with the buffer half full */
+	write_file(INSTANCE "/buffer_percent", "0");
+	snprintf(filter, sizeof(filter), "common_pid == %d", kcompactd);
+	write_file(INSTANCE "/events/compaction/mm_compaction_begin/filter", filter);
+	write_file(INSTANCE "/events/compaction/mm_compaction_begin/enable", "1");
+	inst_fd = open(INSTANCE "/trace_pipe", O_RDONLY | O_NONBLOCK);
+	if (inst_fd < 0)
+		die("opening " INSTANCE "/trace_pipe");
+}
+
+/* Empty the instance's buffer before an attempt */
+static void instance_drain(void)
+{
+	char buf[4096];
+
+	write_file(INSTANCE "/trace", "");
+	while (read(inst_fd, buf, sizeof(buf)) > 0)
+		;
+}
+
+static void instance_remove(void)
+{
+	close(inst_fd);
+	write_file(INSTANCE "/events/compaction/mm_compaction_begin/enable", "0");
+	if (rmdir(INSTANCE))
+		fprintf(stderr, "kswapdcut: rmdir %s: %s\n", INSTANCE, strerror(errno));
+}
+
+/* The single CPU of NODE, from sysfs; -1 if it has none or several */
+static int node_cpu(long node)
+{
+	char path[80], buf[64];
+	int fd, n, cpu, end;
+
+	snprintf(path, sizeof(path), "/sys/devices/system/node/node%ld/cpulist", node);
+	fd = open(path, O_RDONLY);
+	if (fd < 0)
+		return -1;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return -1;
+	buf[n] = 0;
+	if (sscanf(buf, "%d%n", &cpu, &end) != 1 || (buf[end] != '\n' && buf[end]))
+		return -1;
+	return cpu;
 }
 
 int main(int argc, char **argv)
 {
 	long node = -1, start = -1, cpu = 0, timeout = 60, attempts = 20;
-	long tries = 0, left, no_pass = 0, complete = 0;
+	long tries = 0, left, no_pass = 0, complete = 0, nheld = 0;
 	double t_next = 0, deadline;
 	int opt, fd, cut = 0, woken = 0, next = 0;
 	char line[1024], val[16];
 	char was[NR_EVENTS][2];
 	cpu_set_t cpus;
 	unsigned int i;
+	pthread_t th;
+	pid_t kcompactd_pid;
+	int was_nice;
 
 	workload_name = "kswapdcut";
 	while ((opt = getopt(argc, argv, "n:s:c:T:a:")) != -1) {
@@ -252,6 +388,19 @@ int main(int argc, char **argv)
 	}
 	snprintf(comm, sizeof(comm), "kcompactd%ld-", node);
 	snprintf(kswapd, sizeof(kswapd), "nid=%ld ", node);
+	holder_cpu = node_cpu(node);
+	if (holder_cpu < 0 || holder_cpu == cpu) {
+		fprintf(stderr, "kswapdcut: node %ld must have one CPU, not CPU %ld (-c)\n", node, cpu);
+		return 2;
+	}
+	snprintf(val, sizeof(val), "kcompactd%ld", node);
+	kcompactd_pid = find_kthread(val);
+	snprintf(val, sizeof(val), "kswapd%ld", node);
+	kswapd_pid = find_kthread(val);
+	if (kcompactd_pid < 0 || kswapd_pid < 0) {
+		fprintf(stderr, "kswapdcut: no kcompactd%ld or kswapd%ld\n", node, node);
+		return 2;
+	}
 	CPU_ZERO(&cpus);
 	CPU_SET(cpu, &cpus);
 	if (sched_setaffinity(0, sizeof(cpus), &cpus))
@@ -282,33 +431,35 @@ int main(int argc, char **argv)
 	if (fd < 0)
 		die("opening trace_pipe");
 	write_file(TRACING "/tracing_on", "1");
+	instance_setup(kcompactd_pid);
+	if (sem_init(&arm, 0, 0) || sem_init(&done, 0, 0) ||
+	    (errno = pthread_create(&th, NULL, holder, NULL)))
+		die("starting the holder");
+	errno = 0;
+	was_nice = getpriority(PRIO_PROCESS, kswapd_pid);
+	if (errno || setpriority(PRIO_PROCESS, kswapd_pid, 19))
+		die("kswapd's nice value");
 
 	while (!cut && tries < attempts) {
 		int begun = 0, ended = 0;
 
 		/* kswapd asleep, the memory back: a known state to start from */
 		give_back();
-		for (i = 0; kswapd_state(node) == 'R' && i < 100; i++)
+		for (i = 0; kswapd_state() == 'R' && i < 100; i++)
 			usleep(50000);
 		left = take_down(node);
 		if (left < 0)
 			break;
 		snprintf(val, sizeof(val), "%ld", tries % 2 ? start - 1 : start);
 		tries++;
-		woken = 0;
+		instance_drain();
+		sem_post(&arm);
+		usleep(10000);	/* the holder, on its CPU at once, is in poll() */
 		write_file(PROACTIVENESS, val);
-		/*
-		 * The burst: STEP pages at a time until kswapd is woken. Pages
-		 * come from this CPU's per-cpu list before the zone's free
-		 * count falls, so how many it takes is not known in advance.
-		 */
-		for (long b = 0; !woken && b < burst_max; b += STEP) {
-			double until = now_us() + 500;
-
-			take(STEP);
-			while (next_line(fd, line, sizeof(line), until))
-				watch(line, &begun, &ended, &woken);
-		}
+		while (sem_wait(&done) && errno == EINTR)
+			;
+		nheld += held;
+		woken = 0;
 		/* the pass's begin within 2 s of the write, its end 2 s after */
 		deadline = now_us() + 2e6;
 		while (!ended && next_line(fd, line, sizeof(line), deadline)) {
@@ -338,6 +489,12 @@ int main(int argc, char **argv)
 		}
 	}
 	give_back();
+	holder_quit = 1;
+	sem_post(&arm);
+	pthread_join(th, NULL);
+	if (setpriority(PRIO_PROCESS, kswapd_pid, was_nice))
+		fprintf(stderr, "kswapdcut: kswapd's nice value not put back: %s\n", strerror(errno));
+	instance_remove();
 	for (i = 0; i < NR_EVENTS; i++) {
 		char path[256];
 
@@ -345,9 +502,9 @@ int main(int argc, char **argv)
 		write_file(path, was[i]);
 	}
 	printf("{\"workload\":\"kswapdcut\",\"node\":%ld,\"start\":%ld,\"attempts\":%ld,"
-	       "\"no_pass\":%ld,\"complete\":%ld,\"cut\":%d,\"status\":\"%s\",\"kswapd_woken\":%d,"
+	       "\"held\":%ld,\"no_pass\":%ld,\"complete\":%ld,\"cut\":%d,\"status\":\"%s\",\"kswapd_woken\":%d,"
 	       "\"pass_ms\":%.1f,\"next_pass\":%d,\"next_pass_ms\":%.1f}\n",
-	       node, start, tries, no_pass, complete, cut, status, woken,
+	       node, start, tries, nheld, no_pass, complete, cut, status, woken,
 	       t_end > t_begin ? (t_end - t_begin) / 1e3 : 0,
 	       next, next ? (t_next - t_end) / 1e3 : cut ? timeout * 1e3 : 0);
 	return cut && next ? 0 : 1;

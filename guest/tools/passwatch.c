@@ -23,16 +23,23 @@
  * The node must have a single populated zone (one begin and one end per
  * pass), for example node 1 of the test guest (DMA32).
  *
- * usage: passwatch -n NODE -s START -w VALUE [-f FILE] [-T SEC] [-a ATTEMPTS]
+ * usage: passwatch -n NODE -s START -w VALUE [-f FILE] [-T SEC] [-a ATTEMPTS] [-v]
  *   -f FILE      the knob written (default the sysctl above); START and
  *                VALUE must start a pass there
  *   -T SEC       give up waiting for an event after SEC seconds (60)
  *   -a ATTEMPTS  writes to try before giving up on landing one during a
  *                pass (20)
+ *   -v           print on stderr the events of NODE (kcompactdNODE's and
+ *                kswapdNODE's, and those with "nid=NODE ") from the last
+ *                begin written at on, the last 64 of them, with the marks:
+ *                what a failed trial shows (why no pass came: kswapd awake,
+ *                a deferral). The caller enables the events it wants.
  *
  * Output: one JSON line: "during_pass" 1 if a write landed during a pass,
  * "next_pass_ms" from that pass's end to the next begin (or the timeout,
- * with "next_pass" 0), "pass_ms" the pass's length, "attempts". Exit
+ * with "next_pass" 0), "pass_ms" the pass's length, "attempts", "lost"
+ * the lines of trace_pipe saying it lost events (then a begin may be
+ * missing, and the timing proves nothing: the caller retries). Exit
  * status 0 when the events were seen, 1 when no write landed during a
  * pass or no pass came, 2 on a setup error.
  */
@@ -45,6 +52,30 @@
 static int marker;
 static long tries;
 static const char *knob = PROACTIVENESS;
+
+/* -v: the events of the node since the begin written at, the last LOG_MAX */
+#define LOG_MAX		64
+static char evlog[LOG_MAX][256];
+static long evlog_n;
+static char comm[32], kswapd[32], nid[32];
+static long lost;	/* "CPU:N [LOST M EVENTS]" lines of trace_pipe */
+
+static void log_event(const char *line)
+{
+	if (strstr(line, comm) || strstr(line, kswapd) || strstr(line, nid) ||
+	    strstr(line, MARK) || strstr(line, "[LOST "))
+		snprintf(evlog[evlog_n++ % LOG_MAX], sizeof(evlog[0]), "%s", line);
+}
+
+static void print_log(void)
+{
+	long i = evlog_n > LOG_MAX ? evlog_n - LOG_MAX : 0;
+
+	if (i)
+		fprintf(stderr, "passwatch: %ld earlier events not kept\n", i);
+	for (; i < evlog_n; i++)
+		fprintf(stderr, "%s\n", evlog[i % LOG_MAX]);
+}
 
 /* At a pass's begin: write START or VALUE in turn, and mark it in the trace */
 static void write_now(long start, long value)
@@ -62,11 +93,11 @@ int main(int argc, char **argv)
 {
 	long node = -1, start = -1, value = -1, timeout = 60, attempts = 20;
 	double t_begin = 0, t_mark = 0, t_end = 0, t_next = 0, deadline;
-	int opt, fd, state = 0, during = 0;
-	char comm[32], line[1024], val[16];
+	int opt, fd, state = 0, during = 0, verbose = 0;
+	char line[1024], val[16];
 
 	workload_name = "passwatch";
-	while ((opt = getopt(argc, argv, "n:s:w:f:T:a:")) != -1) {
+	while ((opt = getopt(argc, argv, "n:s:w:f:T:a:v")) != -1) {
 		switch (opt) {
 		case 'n': node = atol(optarg); break;
 		case 's': start = atol(optarg); break;
@@ -74,6 +105,7 @@ int main(int argc, char **argv)
 		case 'f': knob = optarg; break;
 		case 'T': timeout = atol(optarg); break;
 		case 'a': attempts = atol(optarg); break;
+		case 'v': verbose = 1; break;
 		default:
 			fprintf(stderr, "usage: see the comment at the top of passwatch.c\n");
 			return 2;
@@ -85,6 +117,8 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	snprintf(comm, sizeof(comm), "kcompactd%ld-", node);
+	snprintf(kswapd, sizeof(kswapd), "kswapd%ld-", node);
+	snprintf(nid, sizeof(nid), "nid=%ld ", node);
 	/* the events are left as they were found */
 	char was_begin[2] = { first_char(TRACING "/events/compaction/mm_compaction_begin/enable") };
 	char was_end[2] = { first_char(TRACING "/events/compaction/mm_compaction_end/enable") };
@@ -110,6 +144,13 @@ int main(int argc, char **argv)
 	while (state < 3 && next_line(fd, line, sizeof(line), deadline)) {
 		char *ev;
 
+		if (strstr(line, " EVENTS]") && strstr(line, "[LOST ")) {
+			lost++;
+			log_event(line);
+			continue;
+		}
+		if (verbose && state > 0)
+			log_event(line);
 		if ((ev = strstr(line, ": tracing_mark_write: ")) && strstr(ev, MARK)) {
 			t_mark = stamp(line, ev);
 			continue;
@@ -124,6 +165,9 @@ int main(int argc, char **argv)
 			}
 			if (state == 0) {
 				t_begin = stamp(line, ev);
+				evlog_n = 0;
+				if (verbose)
+					log_event(line);
 				write_now(start, value);
 				state = 1;
 				deadline = now_us() + timeout * 1e6;
@@ -137,6 +181,8 @@ int main(int argc, char **argv)
 				while (!t_mark && next_line(fd, line, sizeof(line), until)) {
 					char *m = strstr(line, ": tracing_mark_write: ");
 
+					if (verbose)
+						log_event(line);
 					if (m && strstr(m, MARK))
 						t_mark = stamp(line, m);
 					else if (strstr(line, comm) && strstr(line, ": mm_compaction_begin:")) {
@@ -168,10 +214,12 @@ int main(int argc, char **argv)
 	}
 	write_file(TRACING "/events/compaction/mm_compaction_begin/enable", was_begin);
 	write_file(TRACING "/events/compaction/mm_compaction_end/enable", was_end);
+	if (verbose)
+		print_log();
 	printf("{\"workload\":\"passwatch\",\"node\":%ld,\"start\":%ld,\"value\":%ld,"
 	       "\"attempts\":%ld,\"during_pass\":%d,\"pass_ms\":%.1f,\"next_pass\":%d,"
-	       "\"next_pass_ms\":%.1f}\n",
+	       "\"next_pass_ms\":%.1f,\"lost\":%ld}\n",
 	       node, start, value, tries, during, during ? (t_end - t_begin) / 1e3 : 0,
-	       state == 3, state == 3 ? (t_next - t_end) / 1e3 : during ? timeout * 1e3 : 0);
+	       state == 3, state == 3 ? (t_next - t_end) / 1e3 : during ? timeout * 1e3 : 0, lost);
 	return during && state == 3 ? 0 : 1;
 }
