@@ -227,9 +227,39 @@ struct_sizes() {
 	awk '/^struct [a-z_]+ \{/ { name = $2 } /\/\* size: / && name != "" {
 		sub(",", "", $3); print "struct " name ": " $3 " bytes"; name = "" }' "$1"
 }
-log "  baseline: W=1, sparse and coccicheck on ${TOUCHED[*]:-nothing} at the base"
-"${G[@]}" checkout -q --detach "$base"
-warnings_of base || log "  (the baseline could not be built; every warning will count as new)"
+# The base is pinned, so its reports are kept between runs (coccicheck
+# alone takes a minute and a half on mm/shmem.c): keyed by the source
+# (baseline_key TREE-ISH: the base commit, or the tip's tree), the files,
+# the tools' versions, the config and the code that makes them.
+baseline_key() {
+	{
+		echo "$1"
+		printf '%s\n' "${TOUCHED[@]}"
+		gcc --version | head -n 1
+		sparse --version 2>&1 | head -n 1
+		spatch --version 2>&1 | head -n 1
+		cat "$REPO_DIR/configs/guest.config" "$REPO_DIR/configs/bases/$BASE.config" 2>/dev/null || true
+		declare -f warnings_of
+		cat "$REPO_DIR/scripts/cocci-check-one.sh"
+	} | sha1sum | cut -c1-16
+}
+BASELINE_CACHE=$PCOMPACT_CACHE/baseline/$BASE-base-$(baseline_key "$base")
+if [ -f "$BASELINE_CACHE/done" ]; then
+	cp "$BASELINE_CACHE"/*.txt "$LOG_DIR/"
+	log "  baseline: W=1, sparse and coccicheck on ${TOUCHED[*]:-nothing} at the base, as computed before ($BASELINE_CACHE)"
+else
+	log "  baseline: W=1, sparse and coccicheck on ${TOUCHED[*]:-nothing} at the base"
+	"${G[@]}" checkout -q --detach "$base"
+	if warnings_of base; then
+		rm -rf "$BASELINE_CACHE"
+		mkdir -p "$BASELINE_CACHE"
+		cp "$LOG_DIR"/w1-base-*.txt "$LOG_DIR"/cocci-base-*.txt "$BASELINE_CACHE/" 2>/dev/null || true
+		[ ! -f "$LOG_DIR/pahole-base.txt" ] || cp "$LOG_DIR/pahole-base.txt" "$BASELINE_CACHE/"
+		touch "$BASELINE_CACHE/done"
+	else
+		log "  (the baseline could not be built; every warning will count as new)"
+	fi
+fi
 
 # ---- 4. build after every patch --------------------------------------------------
 GUEST_OUT=$CHECK_DIR/guest
@@ -269,7 +299,18 @@ done
 "${G[@]}" checkout -q --detach "$tip"
 
 # ---- 5, 6. new W=1 / sparse warnings and coccinelle reports ----------------------
-warnings_of tip || true
+# the tip's too, by its source tree: a rerun of the same series reuses them
+TIP_CACHE=$PCOMPACT_CACHE/baseline/$BASE-tip-$(baseline_key "$("${G[@]}" rev-parse "$tip^{tree}")")
+if [ -f "$TIP_CACHE/done" ]; then
+	cp "$TIP_CACHE"/*.txt "$LOG_DIR/"
+	log "  W=1, sparse and coccicheck of this tip's source tree as computed before ($TIP_CACHE)"
+elif warnings_of tip; then
+	rm -rf "$TIP_CACHE"
+	mkdir -p "$TIP_CACHE"
+	cp "$LOG_DIR"/w1-tip-*.txt "$LOG_DIR"/cocci-tip-*.txt "$TIP_CACHE/" 2>/dev/null || true
+	[ ! -f "$LOG_DIR/pahole-tip.txt" ] || cp "$LOG_DIR/pahole-tip.txt" "$TIP_CACHE/"
+	touch "$TIP_CACHE/done"
+fi
 for kind in w1 cocci; do
 	if [ $kind = w1 ]; then
 		step "W=1 and sparse (C=2) on the touched files, against the base"
