@@ -8,7 +8,7 @@
 SHELL := /bin/bash
 S := scripts
 
-.PHONY: help deps base apply export build boot check check-selftest kunit bench bench-smoke clean-cache
+.PHONY: help deps base apply export build boot check check-selftest kunit bench bench-smoke stress mm-selftests clean-cache
 
 help:
 	@echo "make check    every test, both bases: series, git am, checkpatch, bisect"
@@ -20,6 +20,11 @@ help:
 	@echo "              both in QEMU, run thp-frag mthp-64k idle (SCENARIOS=\"...\","
 	@echo "              RUNS=N), compare them: benchmarks/results/SCENARIO.md"
 	@echo "make bench-smoke  every scenario for a few seconds on both kernels"
+	@echo "make stress   the debug kernel (KASAN, lockdep, DEBUG_VM) under the storm,"
+	@echo "              then the mm selftests (MINUTES=10, KERNEL=patched|base;"
+	@echo "              issue 14, not yet run end to end)"
+	@echo "make mm-selftests  the kernel's mm selftests on the debug kernel"
+	@echo "              (KERNEL=patched|base; issue 14, not yet run end to end)"
 	@echo "make boot     a shell in the patched guest (BATCH=1: run the tests)"
 	@echo "make apply    apply patches/ to the developer branch (\$$SERIES_BRANCH)"
 	@echo "make export   regenerate patches/ from that branch"
@@ -72,6 +77,13 @@ bench:
 
 bench-smoke:
 	@benchmarks/run.sh --smoke $(SCENARIOS)
+
+# The debug kernel under the storm: scripts/stress.sh -h says more.
+stress:
+	@$(S)/stress.sh --kernel $(or $(KERNEL),patched) --minutes $(or $(MINUTES),10)
+
+mm-selftests:
+	@$(S)/run-mm-selftests.sh --kernel $(or $(KERNEL),patched)
 
 clean-cache:
 	@echo "removes $$($(S)/paths.sh cache) (base tree, builds, ccache)"; rm -rf "$$($(S)/paths.sh cache)"

@@ -4,9 +4,17 @@
 #
 # usage: scripts/boot.sh [-h] --kernel BZIMAGE --initrd CPIO [--batch|--bench]
 #                        [--log-dir DIR] [--timeout SEC] [--append ARGS]
+#                        [--run MODE]
 #   --batch       run the in-guest tests, power off, and exit with their
 #                 status (KTAP on the second serial port, parsed with the
 #                 kernel's kunit.py, as are the KUnit results of the boot)
+#   --run MODE    what --batch runs: tests (default, the in-guest suites),
+#                 mm-selftests (the kernel's, /tests/mm-selftests.sh; KTAP
+#                 parsed as for tests) or stress (/tests/stress.sh, then
+#                 the mm selftests in the same boot with
+#                 pcompact.mm_selftests=1: their KTAP on a third serial
+#                 port, LOG_DIR/mm-selftests.log; scripts/stress.sh reads
+#                 the results)
 #   --bench       one benchmark run (pcompact.run=bench; --append names the
 #                 scenario: pcompact.bench=S pcompact.setting=X); its JSON
 #                 lines land in LOG_DIR/results.log, the exit status is the
@@ -18,10 +26,12 @@
 # with a timeout passes; the answer is cached), GUEST_MEM_MB (2048),
 # GUEST_CPUS (2), GUEST_NODES (2, or 1), KUNIT_TREE (a kernel tree for
 # kunit.py; default: the tree the kernel came from is not known, so the
-# base tree), BOOT_QUIET=1 (no log lines but errors).
+# base tree), BOOT_QUIET=1 (no log lines but errors), GUEST_MAXMEM_MB and
+# GUEST_SLOTS (memory hotplug: -m MEM,slots=N,maxmem=M; none by default),
+# BOOT_QMP=SOCKET (a QMP server on that unix socket, for pc-dimm hotplug).
 . "$(dirname "$0")/lib.sh"
 
-kernel= initrd= batch=0 bench=0 logdir= tmo=${BOOT_TIMEOUT:-600} append=
+kernel= initrd= batch=0 bench=0 logdir= tmo=${BOOT_TIMEOUT:-600} append= run=tests
 while [ $# -gt 0 ]; do
 	case "$1" in
 	-h | --help) usage; exit 0 ;;
@@ -32,17 +42,21 @@ while [ $# -gt 0 ]; do
 	--log-dir) logdir=$2; shift ;;
 	--timeout) tmo=$2; shift ;;
 	--append) append=$2; shift ;;
+	--run) run=$2; shift ;;
 	*) die "unknown argument $1 (see -h)" ;;
 	esac
 	shift
 done
+case "$run" in tests | mm-selftests | stress) ;; *) die "--run $run: the modes are tests, mm-selftests and stress" ;; esac
 [ -f "$kernel" ] || die "no kernel image '$kernel' (build it with: make build)"
 [ -f "$initrd" ] || die "no initramfs '$initrd'"
 command -v qemu-system-x86_64 >/dev/null || die "qemu-system-x86_64 is missing: run scripts/deps.sh"
 
 mem=${GUEST_MEM_MB:-2048} cpus=${GUEST_CPUS:-2} nodes=${GUEST_NODES:-2}
 half=$((mem / 2))
-QEMU=(qemu-system-x86_64 -m "$mem" -smp "$cpus,sockets=$cpus,cores=1,threads=1"
+memarg=$mem
+[ -z "${GUEST_MAXMEM_MB:-}" ] || memarg="$mem,slots=${GUEST_SLOTS:-4},maxmem=${GUEST_MAXMEM_MB}M"
+QEMU=(qemu-system-x86_64 -m "$memarg" -smp "$cpus,sockets=$cpus,cores=1,threads=1"
 	-kernel "$kernel" -initrd "$initrd" -no-reboot -display none)
 case "$nodes" in
 1) ;;
@@ -52,6 +66,7 @@ case "$nodes" in
 	-numa node,nodeid=1,cpus=$((cpus / 2))-$((cpus - 1)),memdev=m1) ;;
 *) die "GUEST_NODES must be 1 or 2" ;;
 esac
+[ -z "${BOOT_QMP:-}" ] || QEMU+=(-qmp "unix:$BOOT_QMP,server=on,wait=off")
 [ "${BOOT_QUIET:-0}" = 1 ] && log() { :; }
 CMDLINE="console=ttyS0 panic=-1 $append"
 
@@ -114,11 +129,13 @@ logdir=${logdir:-$LOG_DIR/boot}
 mkdir -p "$logdir"
 console=$logdir/console.log tests=$logdir/tests.log
 rm -f "$console" "$tests"
-log "boot: batch run, $cpus CPUs, $mem MiB, 2 nodes; console: $console"
+log "boot: batch run ($run), $cpus CPUs, $mem MiB, 2 nodes; console: $console"
 start=$(date +%s)
 rc=0
-timeout -k 10 "$tmo" "${QEMU[@]}" -monitor none -serial "file:$console" -serial "file:$tests" \
-	-append "$CMDLINE pcompact.run=tests" >"$logdir/qemu.log" 2>&1 || rc=$?
+third=()
+[ $run != stress ] || { rm -f "$logdir/mm-selftests.log"; third=(-serial "file:$logdir/mm-selftests.log"); }
+timeout -k 10 "$tmo" "${QEMU[@]}" -monitor none -serial "file:$console" -serial "file:$tests" "${third[@]}" \
+	-append "$CMDLINE pcompact.run=$run" >"$logdir/qemu.log" 2>&1 || rc=$?
 log "boot: guest ran $(($(date +%s) - start)) s"
 if [ $rc = 124 ] || [ $rc = 137 ]; then
 	tail -n 30 "$console" >&2
@@ -131,6 +148,8 @@ if grep -q 'Kernel panic' "$console"; then
 fi
 grep -q 'PCOMPACT-TESTS-EXIT:' "$console" ||
 	{ tail -n 30 "$console" >&2; die "the in-guest tests did not finish (whole log: $console)"; }
+# the stress's results are read by scripts/stress.sh
+[ $run != stress ] || { st=$(sed -n 's/.*PCOMPACT-TESTS-EXIT: \([0-9]*\).*/\1/p' "$console" | tail -n 1); exit "${st:-1}"; }
 
 # Results, through the kernel's own KTAP parser.
 kunit_py=${KUNIT_TREE:-$KERNEL_TREE}/tools/testing/kunit/kunit.py

@@ -11,7 +11,10 @@ PACKAGES=(
 	qemu-system-x86 busybox-static
 	sparse coccinelle ocaml-nox b4 ccache debian-archive-keyring
 	gnuplot-nox
+	libnuma-dev file
 )
+# libnuma-dev: the kernel's mm selftest `migration` links libnuma.a
+# (scripts/mm-selftests.sh); file: it checks that each program is static.
 # The base tarballs are not installed: scripts/fetch-base.sh downloads
 # them into the cache (one of them from a suite the system does not use).
 

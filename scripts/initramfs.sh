@@ -12,13 +12,17 @@
 #
 # usage: scripts/initramfs.sh [-h] --tree KERNEL_TREE --out FILE.cpio
 #                             [--bench-modules DIR] [--suites "S..."]
+#                             [--mm-selftests DIR]
 #   --bench-modules DIR  kernel modules of the benchmarks, DIR/KERNEL/*.ko,
 #                        go to /bench/modules/KERNEL/
 #   --suites "S..."      only these in-guest suites (names of
 #                        guest/suites/S.sh), to rerun one; default: all
+#   --mm-selftests DIR   the kernel's mm selftests built static
+#                        (scripts/mm-selftests.sh prints DIR) go to
+#                        /tests/mm/, run by /tests/mm-selftests.sh
 . "$(dirname "$0")/lib.sh"
 
-tree= out= modules= suites=
+tree= out= modules= suites= mmtests=
 while [ $# -gt 0 ]; do
 	case "$1" in
 	-h | --help) usage; exit 0 ;;
@@ -26,6 +30,7 @@ while [ $# -gt 0 ]; do
 	--out) out=$2; shift ;;
 	--bench-modules) modules=$2; shift ;;
 	--suites) suites=$2; shift ;;
+	--mm-selftests) mmtests=$2; shift ;;
 	*) die "unknown argument $1 (see -h)" ;;
 	esac
 	shift
@@ -59,6 +64,12 @@ else
 	cp "$REPO_DIR"/guest/suites/*.sh "$root/tests/suites/"
 fi
 cp "$REPO_DIR/guest/lib.sh" "$root/tests/lib.sh"
+cp "$REPO_DIR/guest/mm-selftests.sh" "$REPO_DIR/guest/stress.sh" "$root/tests/"
+if [ -n "$mmtests" ]; then
+	[ -d "$mmtests" ] || die "--mm-selftests $mmtests: no such directory (scripts/mm-selftests.sh builds it)"
+	mkdir -p "$root/tests/mm"
+	cp "$mmtests"/* "$root/tests/mm/"
+fi
 cp "$helpers" "$root/tests/ktap_helpers.sh"
 echo "$BASE $BASE_UPSTREAM_VERSION" >"$root/tests/base"
 printf '%s\n' $BASE_SERIES_FEATURES >"$root/tests/features"
