@@ -243,19 +243,26 @@ baseline_key() {
 		cat "$REPO_DIR/scripts/cocci-check-one.sh"
 	} | sha1sum | cut -c1-16
 }
+# reports_restore DIR: the kept reports into $LOG_DIR, if DIR has them
+reports_restore() {
+	[ -f "$1/done" ] && cp "$1"/*.txt "$LOG_DIR/"
+}
+# reports_keep DIR LABEL: keep warnings_of LABEL's reports in DIR
+reports_keep() {
+	rm -rf "$1"
+	mkdir -p "$1"
+	cp "$LOG_DIR"/w1-"$2"-*.txt "$LOG_DIR"/cocci-"$2"-*.txt "$1/" 2>/dev/null || true
+	[ ! -f "$LOG_DIR/pahole-$2.txt" ] || cp "$LOG_DIR/pahole-$2.txt" "$1/"
+	touch "$1/done"
+}
 BASELINE_CACHE=$PCOMPACT_CACHE/baseline/$BASE-base-$(baseline_key "$base")
-if [ -f "$BASELINE_CACHE/done" ]; then
-	cp "$BASELINE_CACHE"/*.txt "$LOG_DIR/"
+if reports_restore "$BASELINE_CACHE"; then
 	log "  baseline: W=1, sparse and coccicheck on ${TOUCHED[*]:-nothing} at the base, as computed before ($BASELINE_CACHE)"
 else
 	log "  baseline: W=1, sparse and coccicheck on ${TOUCHED[*]:-nothing} at the base"
 	"${G[@]}" checkout -q --detach "$base"
 	if warnings_of base; then
-		rm -rf "$BASELINE_CACHE"
-		mkdir -p "$BASELINE_CACHE"
-		cp "$LOG_DIR"/w1-base-*.txt "$LOG_DIR"/cocci-base-*.txt "$BASELINE_CACHE/" 2>/dev/null || true
-		[ ! -f "$LOG_DIR/pahole-base.txt" ] || cp "$LOG_DIR/pahole-base.txt" "$BASELINE_CACHE/"
-		touch "$BASELINE_CACHE/done"
+		reports_keep "$BASELINE_CACHE" base
 	else
 		log "  (the baseline could not be built; every warning will count as new)"
 	fi
@@ -301,15 +308,10 @@ done
 # ---- 5, 6. new W=1 / sparse warnings and coccinelle reports ----------------------
 # the tip's too, by its source tree: a rerun of the same series reuses them
 TIP_CACHE=$PCOMPACT_CACHE/baseline/$BASE-tip-$(baseline_key "$("${G[@]}" rev-parse "$tip^{tree}")")
-if [ -f "$TIP_CACHE/done" ]; then
-	cp "$TIP_CACHE"/*.txt "$LOG_DIR/"
+if reports_restore "$TIP_CACHE"; then
 	log "  W=1, sparse and coccicheck of this tip's source tree as computed before ($TIP_CACHE)"
 elif warnings_of tip; then
-	rm -rf "$TIP_CACHE"
-	mkdir -p "$TIP_CACHE"
-	cp "$LOG_DIR"/w1-tip-*.txt "$LOG_DIR"/cocci-tip-*.txt "$TIP_CACHE/" 2>/dev/null || true
-	[ ! -f "$LOG_DIR/pahole-tip.txt" ] || cp "$LOG_DIR/pahole-tip.txt" "$TIP_CACHE/"
-	touch "$TIP_CACHE/done"
+	reports_keep "$TIP_CACHE" tip
 fi
 for kind in w1 cocci; do
 	if [ $kind = w1 ]; then

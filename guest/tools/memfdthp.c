@@ -25,19 +25,7 @@
 
 static long shmem_alloc(void)
 {
-	char buf[32];
-	ssize_t n;
-	int fd = open("/sys/kernel/mm/transparent_hugepage/hugepages-2048kB/stats/shmem_alloc",
-		      O_RDONLY);
-
-	if (fd < 0)
-		die("opening hugepages-2048kB/stats/shmem_alloc");
-	n = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
-	if (n <= 0)
-		die("reading hugepages-2048kB/stats/shmem_alloc");
-	buf[n] = 0;
-	return atol(buf);
+	return read_long("/sys/kernel/mm/transparent_hugepage/hugepages-2048kB/stats/shmem_alloc");
 }
 
 int main(int argc, char **argv)

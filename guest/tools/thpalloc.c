@@ -41,22 +41,12 @@
 
 static long stat_read(long size_kb, const char *name)
 {
-	char path[160], buf[32];
-	ssize_t n;
-	int fd;
+	char path[160];
 
 	snprintf(path, sizeof(path),
 		 "/sys/kernel/mm/transparent_hugepage/hugepages-%ldkB/stats/%s",
 		 size_kb, name);
-	fd = open(path, O_RDONLY);
-	if (fd < 0)
-		die("opening the per-size THP stats");
-	n = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
-	if (n <= 0)
-		die("reading the per-size THP stats");
-	buf[n] = 0;
-	return atol(buf);
+	return read_long(path);
 }
 
 /* Median time (us) to memset @size bytes at @mem, already faulted */

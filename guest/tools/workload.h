@@ -93,6 +93,23 @@ static inline void print_verified(unsigned long pages, unsigned long bad)
 	fflush(stdout);
 }
 
+/* The number a small file such as a sysfs counter holds; dies naming it */
+static inline long read_long(const char *path)
+{
+	char buf[32];
+	ssize_t n;
+	int fd = open(path, O_RDONLY);
+
+	if (fd < 0)
+		die(path);
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		die(path);
+	buf[n] = 0;
+	return atol(buf);
+}
+
 static inline void bind_node(int node)
 {
 	unsigned long mask = 1UL << node;
