@@ -13,9 +13,10 @@ for t in $suites; do
 	name=$(basename "$t" .sh)
 	echo "    KTAP version 1"
 	echo "    # Subtest: $name"
-	sh "$t" >/tmp/suite.raw 2>&1
-	st=$?
-	grep -v '^TAP version' /tmp/suite.raw | sed 's/^/    /'
+	# streamed as it comes, so that a suite that hangs shows where
+	{ sh "$t" 2>&1; echo $? >/tmp/suite.rc; } | tee /tmp/suite.raw |
+		grep -v '^TAP version' | sed 's/^/    /'
+	st=$(cat /tmp/suite.rc)
 	# a "not ok ... # TODO" is a known gap of the series (guest/lib.sh)
 	if [ $st -ne 0 ] || grep -v '^not ok .* # TODO ' /tmp/suite.raw | grep -q '^not ok ' ||
 	   ! grep -q '^ok ' /tmp/suite.raw; then

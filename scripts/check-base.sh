@@ -243,17 +243,19 @@ baseline_key() {
 		cat "$REPO_DIR/scripts/cocci-check-one.sh"
 	} | sha1sum | cut -c1-16
 }
-# reports_restore DIR: the kept reports into $LOG_DIR, if DIR has them
+# reports_restore DIR: the kept reports and their logs into $LOG_DIR, if
+# DIR has them
 reports_restore() {
-	[ -f "$1/done" ] && cp "$1"/*.txt "$LOG_DIR/"
+	[ -f "$1/kept" ] && cp "$1"/*.txt "$1"/*.log "$LOG_DIR/"
 }
-# reports_keep DIR LABEL: keep warnings_of LABEL's reports in DIR
+# reports_keep DIR LABEL: keep warnings_of LABEL's reports and logs in DIR
 reports_keep() {
 	rm -rf "$1"
 	mkdir -p "$1"
-	cp "$LOG_DIR"/w1-"$2"-*.txt "$LOG_DIR"/cocci-"$2"-*.txt "$1/" 2>/dev/null || true
-	[ ! -f "$LOG_DIR/pahole-$2.txt" ] || cp "$LOG_DIR/pahole-$2.txt" "$1/"
-	touch "$1/done"
+	cp "$LOG_DIR"/w1-"$2"-*.txt "$LOG_DIR"/cocci-"$2"-*.txt \
+		"$LOG_DIR"/w1-"$2"-*.log "$LOG_DIR"/cocci-"$2"-*.log "$1/" 2>/dev/null || true
+	[ ! -f "$LOG_DIR/pahole-$2.txt" ] || cp "$LOG_DIR/pahole-$2.txt" "$LOG_DIR/pahole-$2.log" "$1/" || true
+	touch "$1/kept"
 }
 BASELINE_CACHE=$PCOMPACT_CACHE/baseline/$BASE-base-$(baseline_key "$base")
 if reports_restore "$BASELINE_CACHE"; then
