@@ -15,16 +15,18 @@ help:
 	@echo "              builds, W=1/sparse, coccicheck, allocator layout, boot +"
 	@echo "              KUnit at boot + in-guest tests, the fixes' guards on the"
 	@echo "              unpatched base; on 7.3 also KUnit (UML) and the bench smoke"
-	@echo "make check-selftest  break a copy of the repo 4 ways; make check must fail each"
+	@echo "make check-selftest  break a copy of the repo 4 ways, and plant a WARN and a"
+	@echo "              changed page in the debug kernel's storm (CHECK_ONLY=stress):"
+	@echo "              make check must fail each, naming it"
 	@echo "make bench    the main job: build the base and the patched kernel, boot"
 	@echo "              both in QEMU, run thp-frag mthp-64k idle (SCENARIOS=\"...\","
 	@echo "              RUNS=N), compare them: benchmarks/results/SCENARIO.md"
 	@echo "make bench-smoke  every scenario for a few seconds on both kernels"
 	@echo "make stress   the debug kernel (KASAN, lockdep, DEBUG_VM) under the storm,"
-	@echo "              then the mm selftests (MINUTES=10, KERNEL=patched|base;"
-	@echo "              issue 14, not yet run end to end)"
+	@echo "              then the mm selftests (MINUTES=10, KERNEL=patched|base,"
+	@echo "              SELFTESTS=0: the storm only): debug/stress/NAME.txt"
 	@echo "make mm-selftests  the kernel's mm selftests on the debug kernel"
-	@echo "              (KERNEL=patched|base; issue 14, not yet run end to end)"
+	@echo "              (KERNEL=patched|base): debug/mm-selftests/BASE-KIND.txt"
 	@echo "make boot     a shell in the patched guest (BATCH=1: run the tests)"
 	@echo "make apply    apply patches/ to the developer branch (\$$SERIES_BRANCH)"
 	@echo "make export   regenerate patches/ from that branch"
@@ -80,7 +82,7 @@ bench-smoke:
 
 # The debug kernel under the storm: scripts/stress.sh -h says more.
 stress:
-	@$(S)/stress.sh --kernel $(or $(KERNEL),patched) --minutes $(or $(MINUTES),10)
+	@$(S)/stress.sh --kernel $(or $(KERNEL),patched) --minutes $(or $(MINUTES),10) $(if $(filter 0,$(SELFTESTS)),--no-selftests)
 
 mm-selftests:
 	@$(S)/run-mm-selftests.sh --kernel $(or $(KERNEL),patched)

@@ -22,9 +22,12 @@
 #
 # usage: /tests/stress.sh [SECS]   (default: pcompact.stress_secs= of the
 #                                   kernel command line, else 120)
-SECS=${1:-}
+SECS=${1:-} PLANT=
 for arg in $(cat /proc/cmdline); do
-	case "$arg" in pcompact.stress_secs=*) [ -n "$SECS" ] || SECS=${arg#*=} ;; esac
+	case "$arg" in
+	pcompact.stress_secs=*) [ -n "$SECS" ] || SECS=${arg#*=} ;;
+	pcompact.plant=*) PLANT=${arg#*=} ;;	# make check-selftest's defects
+	esac
 done
 SECS=${SECS:-120}
 C=/tmp/stress	# one file per counter, one byte per event
@@ -67,7 +70,11 @@ frag_loop() {
 		for node in $NODES; do
 			running || break
 			o=$C/out/frag.out
-			timeout -s TERM 60 fragment -n "$node" -F 96 -t 8 >$o 2>&1
+			# the planted corruption: the first run flips a byte (-C)
+			cflag=
+			[ "$PLANT" = corrupt ] && [ ! -f $C/planted ] && { cflag=-C; : >$C/planted; say "PLANTED: fragment -C flips a byte"; }
+			# shellcheck disable=SC2086
+			timeout -s TERM 60 fragment -n "$node" -F 96 -t 8 $cflag >$o 2>&1
 			record fragment $o $?
 			running || break
 			s=2048
@@ -106,7 +113,9 @@ for f in $NP; do
 $f|-1 0 5 20 60 100|-2 101 abc 1.5"
 done
 nknobs=$(echo "$KNOBS" | grep -c .)
-pick() { echo "$1" | tr ' ' '\n' | sed -n "$(($2 % $(echo "$1" | wc -w) + 1))p"; }
+# pick LIST N: the (N mod count)th word of LIST
+# shellcheck disable=SC2086
+pick() { echo $1 | tr ' ' '\n' | sed -n "$(($2 % $(echo $1 | wc -w) + 1))p"; }
 knob_loop() {
 	who=$1 uid=
 	[ "$who" = nobody ] && uid="-u 65534"
@@ -169,11 +178,25 @@ mem_loop() {
 		sleep 1
 	done
 }
-# the DIMM's blocks: online the offline ones that are not ours as they come
+# the DIMM's blocks, those that were not there at boot: count each one
+# that appears (a block's sysfs directory is made anew on each hot-add:
+# its phys_index and the directory's time tell one hot-add from the
+# next), and online it if the kernel left it offline (the stress boots
+# with memhp_default_state=online_movable, so that it can go again)
+BOOT_BLOCKS=$(ls -d $MEM/memory[0-9]* | sed 's|.*/||' | tr '\n' ' ')
 dimm_loop() {
+	: >$C/dimm.seen
 	while running; do
 		for b in $MEM/memory[0-9]*; do
-			case " $MOVABLE " in *" ${b##*/} "*) continue ;; esac
+			case " $BOOT_BLOCKS " in *" ${b##*/} "*) continue ;; esac
+			id=$(cat $b/phys_index 2>/dev/null) t=$(stat -c %Y $b 2>/dev/null)
+			[ -n "$id" ] && [ -n "$t" ] || continue	# it went while we looked
+			key="$id $t"
+			grep -qxF "$key" $C/dimm.seen || {
+				echo "$key" >>$C/dimm.seen
+				count dimm_block_seen
+				say "DIMM-BLOCK ${b##*/} $(cat $b/state 2>/dev/null) (phys_index $key)"
+			}
 			[ "$(cat $b/state 2>/dev/null)" = offline ] || continue
 			if echo online_movable >$b/state 2>/dev/null; then count dimm_block_onlined; else count dimm_block_refused; fi
 		done
@@ -226,10 +249,22 @@ dimm_loop & pids="$pids $!"
 cpu_loop & pids="$pids $!"
 mglru_loop & pids="$pids $!"
 echo "STRESS-RUNNING"	# the host's QMP driver starts its DIMM cycles here
+# the planted WARN, a third of the way in
+if [ "$PLANT" = warn ]; then
+	(
+		sleep $((SECS / 3))
+		say "PLANTED: insmod plant_warn.ko (a WARN)"
+		insmod /bench/modules/plant/plant_warn.ko && rmmod plant_warn
+	) &
+	pids="$pids $!"
+fi
 while running; do
 	sleep 30
-	say "$(( END - $(date +%s) )) s left: $(n knob_accepted) knob writes taken, $(n offline_ok) offlines, $(n cpu_offline_ok) CPU cycles, $(n runs_fragment) fragment runs"
+	left=$((END - $(date +%s)))
+	[ $left -ge 0 ] || left=0
+	say "$left s left: $(n knob_accepted) knob writes taken, $(n offline_ok) offlines, $(n cpu_offline_ok) CPU cycles, $(n runs_fragment) fragment runs"
 done
+echo "STRESS-STOPPING"	# the host's QMP driver adds no more DIMMs
 # the loops end at END; a workload in flight finishes its verification
 # shellcheck disable=SC2086
 wait $pids
@@ -250,7 +285,7 @@ printf 'STRESS-SUMMARY {"secs":%s,"knob_writes_accepted":%s,"knob_writes_refused
 printf '"sweep_writes":%s,"node_compact":%s,"compact_memory":%s,' "$(n sweep_writes)" "$(n node_compact)" "$(n compact_memory)"
 printf '"offline_ok":%s,"offline_refused":%s,"online_ok":%s,"online_refused":%s,' \
 	"$(n offline_ok)" "$(n offline_refused)" "$(n online_ok)" "$(n online_refused)"
-printf '"dimm_blocks_onlined":%s,"dimm_blocks_refused":%s,' "$(n dimm_block_onlined)" "$(n dimm_block_refused)"
+printf '"dimm_blocks_seen":%s,"dimm_blocks_onlined":%s,"dimm_blocks_refused":%s,' "$(n dimm_block_seen)" "$(n dimm_block_onlined)" "$(n dimm_block_refused)"
 printf '"cpu_offline_ok":%s,"cpu_offline_refused":%s,"cpu_online_ok":%s,"cpu_online_refused":%s,' \
 	"$(n cpu_offline_ok)" "$(n cpu_offline_refused)" "$(n cpu_online_ok)" "$(n cpu_online_refused)"
 printf '"mglru_switches":%s,"kcompactd_passes":%s,"proactive_passes":%s,"pages_migrated":%s,' \

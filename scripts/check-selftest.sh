@@ -7,13 +7,22 @@
 # with warm caches); the repository itself is never touched. The copies
 # are checked on the primary base only (BASES_TO_CHECK=7.3): the cases
 # break patches/ and the guest config, which the primary's check covers.
+# The two planted defects of the debug kernel's storm run make check's
+# stress step alone, the storm without the mm selftests (CHECK_ONLY=stress
+# CHECK_STRESS_SELFTESTS=0, about 4 minutes each warm):
+#   planted-warn     a test-only module (scripts/selftest/plant_warn.c,
+#                    never in patches/) WARNs in the middle of the storm:
+#                    the run must fail on the splat, naming plant_warn
+#   planted-corrupt  the storm's first fragment run flips a byte of its
+#                    memory (fragment -C): the run must fail on the changed
+#                    page, naming fragment
 #
 # usage: scripts/check-selftest.sh [-h] [CASE...]
 #   CASE: hunk-line-deleted trailing-whitespace kunit-wrong-value
-#         config-option-unset (default: all)
+#         config-option-unset planted-warn planted-corrupt (default: all)
 . "$(dirname "$0")/lib.sh"
 
-ALL=(hunk-line-deleted trailing-whitespace kunit-wrong-value config-option-unset)
+ALL=(hunk-line-deleted trailing-whitespace kunit-wrong-value config-option-unset planted-warn planted-corrupt)
 case "${1:-}" in -h | --help) usage; exit 0 ;; esac
 cases=("$@")
 [ ${#cases[@]} -gt 0 ] || cases=("${ALL[@]}")
@@ -69,6 +78,8 @@ PY
 		echo "CONFIG_ZSWAP_DEFAULT_ON=y" >>"$1/configs/guest.config"
 		echo "CONFIG_ZSWAP_DEFAULT_ON=y"
 		;;
+	planted-warn) echo "plant_warn" ;;
+	planted-corrupt) echo "changed pages (fragment x1)" ;;
 	*) die "unknown case $2 (see -h)" ;;
 	esac
 }
@@ -80,8 +91,11 @@ for c in "${cases[@]}"; do
 	culprit=$(break_copy "$copy" "$c")
 	log "selftest $c: make check must fail naming '$culprit'"
 	rc=0
+	# the planted defects break one step: that step alone
+	only=()
+	case "$c" in planted-*) only=(CHECK_ONLY=stress CHECK_STRESS_SELFTESTS=0 PCOMPACT_PLANT=${c#planted-}) ;; esac
 	# A make of its own, as a user's: not a sub-make of this one (make[1] lines)
-	(cd "$copy" && env -u MAKELEVEL -u MAKEFLAGS -u MFLAGS BASES_TO_CHECK=7.3 make --no-print-directory check) \
+	(cd "$copy" && env -u MAKELEVEL -u MAKEFLAGS -u MFLAGS BASES_TO_CHECK=7.3 "${only[@]}" make --no-print-directory check) \
 		>"$copy.log" 2>&1 || rc=$?
 	# The summary line, after which only make's own error line may follow
 	last=$(grep -v '^make: \*\*\*' "$copy.log" | tail -n 1 |
